@@ -1,0 +1,3 @@
+from coder.cli import app
+
+app(prog_name="alliance-coder")

@@ -1,0 +1,86 @@
+"""The coding scheme v1 (``shared/coding-scheme.md``): code names, families and who may carry them.
+
+The names are the contract between the guidelines, the labels, the model and the reports;
+``tests/test_scheme.py`` checks them against the scheme document when it is present.
+"""
+
+from __future__ import annotations
+
+SCHEME_VERSION = "1"
+
+THERAPIST_HELPFUL = (
+    "question_open",
+    "reflection_simple",
+    "reflection_complex",
+    "affirmation",
+    "empathic_validation",
+    "affect_exploration",
+    "collaboration",
+    "metacommunication",
+)
+THERAPIST_NEUTRAL = ("question_closed", "information")
+THERAPIST_HARMFUL = (
+    "directing",
+    "confront_criticize",
+    "dismiss_invalidate",
+    "rigid_structure",
+    "self_disclosure_unhelpful",
+)
+THERAPIST_CODES = THERAPIST_HELPFUL + THERAPIST_NEUTRAL + THERAPIST_HARMFUL
+
+TALK_TYPES = ("change_talk", "sustain_talk", "neutral_talk")
+WITHDRAWAL = (
+    "w_denial",
+    "w_minimal_response",
+    "w_abstract",
+    "w_topic_shift",
+    "w_deferential",
+    "w_content_affect_split",
+    "w_self_criticism_hopelessness",
+)
+CONFRONTATION = (
+    "c_complaint_therapist",
+    "c_reject_intervention",
+    "c_complaint_activities",
+    "c_complaint_parameters",
+    "c_complaint_progress",
+    "c_defend_self",
+    "c_control_pressure",
+)
+RUPTURE_MARKERS = WITHDRAWAL + CONFRONTATION
+CLIENT_CODES = TALK_TYPES + RUPTURE_MARKERS
+
+ALL_CODES = THERAPIST_CODES + CLIENT_CODES
+
+#: Family-level labels, derived and never annotated.
+DERIVED = {"withdrawal": WITHDRAWAL, "confrontation": CONFRONTATION, "rupture": RUPTURE_MARKERS}
+
+
+def codes_for_role(role: str | None) -> tuple[str, ...]:
+    """Codes an utterance in ``role`` may carry (none for ``other`` or unknown roles)."""
+    if role == "therapist":
+        return THERAPIST_CODES
+    if role == "client":
+        return CLIENT_CODES
+    return ()
+
+
+def family(code: str) -> str:
+    """The code family a code belongs to, as used in reports and macro averages."""
+    for name, members in (
+        ("helpful", THERAPIST_HELPFUL),
+        ("neutral", THERAPIST_NEUTRAL),
+        ("harmful", THERAPIST_HARMFUL),
+        ("talk_type", TALK_TYPES),
+        ("withdrawal", WITHDRAWAL),
+        ("confrontation", CONFRONTATION),
+    ):
+        if code in members:
+            return name
+    raise KeyError(f"unknown code {code!r}")
+
+
+def validate_codes(codes: list[str], role: str | None) -> list[str]:
+    """Codes in ``codes`` that are unknown or not allowed for ``role``."""
+    allowed = set(codes_for_role(role))
+    return [c for c in codes if c not in allowed]
