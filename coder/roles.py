@@ -152,4 +152,4 @@ def _therapist_score(session: Session, speaker: str, main: list[str]) -> float:
     questions = sum("?" in u.text for u in utts) / len(utts)
     reflections = sum(bool(_REFLECTION.search(u.text.strip())) for u in utts) / len(utts)
     first = 1.0 if session.utterances[0].speaker == speaker else 0.0
-    return questions + reflections + 0.15 * first + 0.5 * (0.5 - share)
+    return questions + reflections + 0.1 * first + 0.5 * (0.5 - share)

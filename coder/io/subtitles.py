@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from coder.errors import InputError
-from coder.io._common import build_session, read_text as decode_file
+from coder.io._common import build_session, parse_time, read_text as decode_file
 from coder.session import Session
 
 _NAME_PREFIX = re.compile(r"^(?P<speaker>[A-Za-z][\w.'\- ]{0,39}?)\s*:\s+(?P<text>.+)$", re.S)
@@ -51,6 +51,9 @@ def read_vtt(path: str | Path, *, session_id: str | None = None) -> list[Session
     text = decode_file(path)
     if not text.lstrip().startswith("WEBVTT"):
         raise InputError(path, "not a WebVTT file: the first line must be 'WEBVTT'", line=1)
+    bad = _bad_cue_line(text)
+    if bad:  # webvtt-py drops such cues without a word
+        raise InputError(path, "malformed WebVTT: expected 'hh:mm:ss.mmm --> hh:mm:ss.mmm'", line=bad)
     try:
         captions = webvtt.from_buffer(io.StringIO(text))
     except MalformedFileError as err:
@@ -61,7 +64,7 @@ def read_vtt(path: str | Path, *, session_id: str | None = None) -> list[Session
         voice = getattr(c, "voice", None)
         m = _VOICE.search(getattr(c, "raw_text", "") or "")
         voice = voice or (m.group(1).strip() if m else None)
-        cues.append((c.start_in_seconds, c.end_in_seconds, c.raw_text if hasattr(c, "raw_text") else c.text,
+        cues.append((parse_time(c.start, path=path), parse_time(c.end, path=path), c.raw_text if hasattr(c, "raw_text") else c.text,
                      voice, lines[k] if k < len(lines) else None))
     units = _units_from_cues(cues, path)
     return [build_session(session_id or path.stem, units, meta={"skipped": []}, path=path)]

@@ -75,7 +75,7 @@ def read_table(path: str | Path, *, delimiter: str = ",", columns: dict[str, str
     """Read a delimited transcript table into sessions (see the module docstring for columns)."""
     path = Path(path)
     text = decode_file(path)
-    rows = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    rows = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True)
     try:
         header = next(rows)
     except csv.Error as err:
@@ -87,13 +87,13 @@ def read_table(path: str | Path, *, delimiter: str = ",", columns: dict[str, str
     seen: dict[tuple[str, str], tuple[int, str]] = {}
     default_sid = path.stem
     while True:
+        no = rows.line_num + 1
         try:
             row = next(rows)
         except StopIteration:
             break
         except csv.Error as err:
-            raise InputError(path, f"malformed row: {err}", line=rows.line_num) from None
-        no = rows.line_num
+            raise InputError(path, f"malformed row ({err}); an unclosed quote?", line=no) from None
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
