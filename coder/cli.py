@@ -116,8 +116,10 @@ def segment(
         if out is None:
             frame.to_csv(sys.stdout, index=False)
         else:
+            out.parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(out, index=False, sep="\t" if out.suffix.lower() == ".tsv" else ",")
         if long is not None:
+            long.parent.mkdir(parents=True, exist_ok=True)
             to_long(report.sessions, coder_id, dense=False).to_csv(long, index=False)
     code = report_and_exit_code(report, batch=len(inputs) > 1 or any(p.is_dir() for p in inputs))
     raise typer.Exit(code)
