@@ -146,11 +146,11 @@ _HEADER = re.compile(rf"^\s*(?P<speaker>[A-Za-z][\w.'\- ]{{0,39}}?)\s+(?P<t>{_ST
 
 def split_prefix(line: str) -> tuple[str, str | None, str] | None:
     """``(speaker, timestamp or None, text)`` for a speaker-prefixed line, else None."""
+    m = _HEADER.match(line)
+    if m and len(m.group("speaker").split()) <= 4:
+        return m.group("speaker").strip(), m.group("t"), ""
     m = _PREFIX.match(line)
     if m and len(m.group("speaker").split()) <= 4:
         stamp = m.group("t1") or m.group("t2") or m.group("t3")
         return m.group("speaker").strip(), stamp, m.group("text").strip()
-    m = _HEADER.match(line)
-    if m and len(m.group("speaker").split()) <= 4:
-        return m.group("speaker").strip(), m.group("t"), ""
     return None

@@ -9,8 +9,8 @@ Layout understood
 - lines without a label continue the previous turn; blank lines are ignored;
 - lines starting with ``#`` are comments (file headers); text before the first turn is skipped
   and counted.
-A label counts as a speaker when it opens at least two lines or is a role word (``T``,
-``Therapist``, ``Patient``…), so ``Note: …`` inside a turn stays text.
+A label counts as a speaker when it opens at least two lines, is a role word (``T``,
+``Therapist``, ``Patient``…) or heads a ``Name  0:03`` line, so ``Note: …`` inside a turn stays text.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ from coder.session import Session
 def parse_prefixed_lines(lines: list[str], path: Path) -> tuple[list[dict], list[tuple[int, str]]]:
     """Units (one per speaker-prefixed line plus its continuations) and skipped ``(line, reason)``."""
     candidates: Counter[str] = Counter()
+    headers: set[str] = set()
     for line in lines:
         if line.strip() and not line.lstrip().startswith("#"):
             hit = split_prefix(line)
             if hit:
                 candidates[hit[0]] += 1
-    speakers = {s for s, n in candidates.items() if n >= 2 or role_from_label(s)}
+                if hit[1] and not hit[2]:  # "Name  0:03" alone on its line
+                    headers.add(hit[0])
+    speakers = {s for s, n in candidates.items() if n >= 2 or role_from_label(s)} | headers
     units: list[dict] = []
     skipped: list[tuple[int, str]] = []
     for no, line in enumerate(lines, start=1):

@@ -79,3 +79,17 @@ def test_formats_text_encodings(tmp_path, encoding):
     (session,) = load_transcripts([path]).sessions
     assert session.utterances[0].text == "Café — how are you feeling?"
     assert session.utterances[-1].text == "I’m alright, naïve maybe."
+
+
+def test_formats_otter_style_text_with_header_lines(tmp_path):
+    path = tmp_path / "otter.txt"
+    path.write_text("Dr. Lee  0:02\nHi, thanks for coming in. What brings you here?\n\n"
+                    "Sam Park  0:09\nMy doctor said I should come.\nI haven't slept in weeks.\n\n"
+                    "Dr. Lee  0:21\nSo the sleep has been hard.\n", encoding="utf-8")
+    (session,) = load_transcripts([path], roles=RoleConfig(therapist=["Dr. Lee"])).sessions
+    assert [u.speaker for u in session.utterances] == ["Dr. Lee", "Dr. Lee", "Sam Park", "Sam Park", "Dr. Lee"]
+    assert [u.text for u in session.utterances] == ["Hi, thanks for coming in.", "What brings you here?",
+                                                    "My doctor said I should come.", "I haven't slept in weeks.",
+                                                    "So the sleep has been hard."]
+    assert [u.turn_id for u in session.utterances] == [0, 0, 1, 1, 2]
+    assert session.utterances[2].start == 9.0 and session.utterances[4].start == 21.0
