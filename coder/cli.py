@@ -125,6 +125,31 @@ def segment(
     raise typer.Exit(code)
 
 
+data_app = typer.Typer(help="Build the training corpus from AnnoMI and the project's labels.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def data_build(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the DatasetDict, label_counts.csv, manifest.json."),
+    annomi: Optional[Path] = typer.Option(None, "--annomi", help="AnnoMI-full.csv (default: ../shared/data/annomi)."),
+    context: int = typer.Option(2, "--context", help="Previous utterances given as context."),
+    seed: int = typer.Option(13, "--seed", help="Seed of the transcript-level split."),
+    welivita: bool = typer.Option(True, "--welivita/--no-welivita", help="Add Welivita & Pu (CC BY-NC-SA 3.0) to train."),
+    constructed: bool = typer.Option(True, "--constructed/--no-constructed", help="Add constructed examples to train."),
+) -> None:
+    """Build the labelled corpus with transcript-level splits and print label counts per split."""
+    from coder.data.build import build_and_report
+
+    try:
+        build_and_report(out, show=True, annomi_path=annomi, context=context, seed=seed,
+                         include_welivita=welivita, include_constructed=constructed)
+    except InputError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    err.print(f"saved to {out}", markup=False)
+
+
 @app.command()
 def formats() -> None:
     """List the transcript formats that can be read, with their file extensions."""

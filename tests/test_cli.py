@@ -66,3 +66,9 @@ def test_cli_bad_column_option(tmp_path):
     result = runner.invoke(app, ["segment", str(FIXTURES / "mini.csv"), "--column", "text"])
     assert result.exit_code == 2
     assert "--column expects FIELD=NAME" in result.output
+
+
+def test_cli_data_build_bad_annomi_path(tmp_path):
+    result = runner.invoke(app, ["data", "build", "--out", str(tmp_path / "ds"), "--annomi", str(tmp_path / "no.csv")])
+    assert result.exit_code == 2
+    assert "no.csv" in result.output and "Traceback" not in result.output
