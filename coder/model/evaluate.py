@@ -1,0 +1,212 @@
+"""Evaluation against expert labels, and transcript-level cross-validation.
+
+Every metric is computed on the rows where the label was decided (``label_mask``) and the
+role may carry the code. Thresholds and calibration come from the model (tuned on its
+validation split); nothing here tunes on the data it scores.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from coder.model.layout import FAMILIES, ROLE_IDS, Layout
+from coder.scheme import TALK_TYPES, family
+
+#: AnnoMI's fine therapist codes (the issue's headline fine-code macro-F1).
+ANNOMI_FINE_CODES = ("question_open", "question_closed", "reflection_simple", "reflection_complex", "information")
+METRIC_COLUMNS = ["family", "precision", "recall", "f1", "kappa", "support", "predicted", "n"]
+
+
+def binary_metrics(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Precision, recall, F1, Cohen's kappa, support, predicted positives and n for one code.
+
+    Precision is NaN with no predicted positives, recall with no true positives, kappa when
+    both raters are constant and equal (chance agreement 1).
+    """
+    truth, pred = np.asarray(truth, bool), np.asarray(pred, bool)
+    n, tp = len(truth), int(np.sum(truth & pred))
+    support, predicted = int(truth.sum()), int(pred.sum())
+    precision = tp / predicted if predicted else float("nan")
+    recall = tp / support if support else float("nan")
+    f1 = 2 * tp / (support + predicted) if support + predicted else float("nan")
+    if n:
+        po = float(np.mean(truth == pred))
+        pe = (support * predicted + (n - support) * (n - predicted)) / n ** 2
+        kappa = (po - pe) / (1 - pe) if pe < 1 else float("nan")
+    else:
+        kappa = float("nan")
+    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa, "support": support,
+            "predicted": predicted, "n": n}
+
+
+def target_family(name: str) -> str:
+    """The scheme family of a code, or ``derived`` for a family label predicted as a whole."""
+    return "derived" if name in FAMILIES else family(name)
+
+
+def per_code_metrics(truth: np.ndarray, pred: np.ndarray, use: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """One row per target: :data:`METRIC_COLUMNS`, over the rows where ``use`` is true.
+
+    Parameters
+    ----------
+    truth, pred, use : ndarray (n, len(names))
+        Expert labels, model decisions (0/1) and which cells count (decided and allowed).
+    names : sequence of str
+        Targets, the columns.
+    """
+    rows = {}
+    for j, name in enumerate(names):
+        rows[name] = {"family": target_family(name), **binary_metrics(truth[use[:, j], j], pred[use[:, j], j])}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=METRIC_COLUMNS)
+
+
+def family_macro(per_code: pd.DataFrame) -> pd.DataFrame:
+    """Macro averages of precision, recall, F1 and kappa per family, over codes with support."""
+    present = per_code[per_code["support"] > 0]
+    table = present.groupby("family", sort=False)[["precision", "recall", "f1", "kappa"]].mean()
+    table["codes"] = present.groupby("family", sort=False).size()
+    table["support"] = present.groupby("family", sort=False)["support"].sum()
+    return table
+
+
+def talk_confusion(truth: np.ndarray, pred: np.ndarray, use: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """Talk-type confusion counts: rows = expert label, columns = model label."""
+    idx = [list(names).index(t) for t in TALK_TYPES]
+    rows = use[:, idx].all(1) & (truth[:, idx].sum(1) == 1) & (pred[:, idx].sum(1) == 1)
+    t, p = truth[np.ix_(rows, idx)].argmax(1), pred[np.ix_(rows, idx)].argmax(1)
+    counts = np.zeros((len(idx), len(idx)), dtype=int)
+    np.add.at(counts, (t, p), 1)
+    return pd.DataFrame(counts, index=pd.Index(TALK_TYPES, name="expert"), columns=pd.Index(TALK_TYPES, name="model"))
+
+
+def headline(per_code: pd.DataFrame) -> dict[str, float]:
+    """The issue's headline figures: AnnoMI fine-code and talk-type macro-F1, family macro-F1s."""
+    def macro(codes):
+        sub = per_code.loc[[c for c in codes if c in per_code.index]]
+        sub = sub[sub["support"] > 0]
+        return float(sub["f1"].mean()) if len(sub) else float("nan")
+    out = {"annomi_fine_macro_f1": macro(ANNOMI_FINE_CODES), "talk_type_macro_f1": macro(TALK_TYPES)}
+    for name, row in family_macro(per_code).iterrows():
+        out[f"{name}_macro_f1"] = float(row["f1"])
+    return out
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` returns.
+
+    Attributes
+    ----------
+    per_code : pandas.DataFrame
+        :func:`per_code_metrics`.
+    families : pandas.DataFrame
+        :func:`family_macro`.
+    confusion : pandas.DataFrame
+        :func:`talk_confusion`.
+    summary : dict
+        :func:`headline`.
+    """
+
+    per_code: pd.DataFrame
+    families: pd.DataFrame
+    confusion: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def score_decisions(truth, pred, mask, roles, layout: Layout) -> Evaluation:
+    """An :class:`Evaluation` of decisions ``pred`` against ``truth`` (all over ``layout.names``)."""
+    ids = [ROLE_IDS.get(str(r or "").lower(), 2) for r in roles]
+    use = (np.asarray(mask) > 0.5) & layout.allowed(ids)
+    truth, pred = np.asarray(truth) > 0.5, np.asarray(pred) > 0.5
+    per_code = per_code_metrics(truth, pred, use, layout.names)
+    return Evaluation(per_code, family_macro(per_code), talk_confusion(truth, pred, use, layout.names),
+                      headline(per_code))
+
+
+def evaluate(model, records: Sequence[dict], batch_size: int | None = None) -> Evaluation:
+    """Score a fitted classifier on corpus records (e.g. the test split) with its own thresholds."""
+    records = [dict(r) for r in records]
+    roles = [r.get("role") for r in records]
+    proba = model.predict_proba_records(records, batch_size)
+    truth, mask = model.layout_.arrays(records)
+    return score_decisions(truth, model.decide(proba, roles), mask, roles, model.layout_)
+
+
+@dataclass
+class CrossValidation:
+    """What :func:`cross_validate` returns.
+
+    Attributes
+    ----------
+    per_fold : pandas.DataFrame
+        Long table: ``fold``, ``target`` and the :data:`METRIC_COLUMNS`.
+    per_code : pandas.DataFrame
+        Per target: mean and sd over folds of precision, recall, F1 and kappa, and total support.
+    summary : pandas.DataFrame
+        Headline figures per fold (rows) with ``mean`` and ``sd`` rows appended.
+    confusion : pandas.DataFrame
+        Talk-type confusion summed over folds.
+    """
+
+    per_fold: pd.DataFrame
+    per_code: pd.DataFrame
+    summary: pd.DataFrame
+    confusion: pd.DataFrame
+
+
+def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str], Sequence[str]]],
+                   make_model: Callable[[], object], *, extra_train: Sequence[dict] = (),
+                   validation_share: float = 0.15, seed: int = 13,
+                   on_fold: Callable[[int, Evaluation], None] | None = None) -> CrossValidation:
+    """Transcript-level cross-validation: train per fold, score the held-out transcripts.
+
+    In each fold a seeded share of the *fit* transcripts is held back as validation (early
+    stopping, calibration, thresholds); the held-out transcripts are only ever scored.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Evaluation-grade examples with ``transcript_id`` (AnnoMI).
+    folds : sequence of (fit ids, held-out ids)
+        From ``coder.data.build.transcript_folds``.
+    make_model : callable
+        Returns a fresh, unfitted classifier (``fit``, ``predict_proba_records``, ``decide``).
+    extra_train : sequence of dict
+        Train-only examples (Welivita, constructed) added to every fold's training set.
+    validation_share : float
+        Share of fit transcripts used as validation.
+    seed : int
+        Seeds the validation draw.
+    on_fold : callable, optional
+        Called with (fold number, its Evaluation) after each fold.
+    """
+    records = [dict(r) for r in records]
+    rows, summaries, confusion = [], [], None
+    for k, (fit_ids, held_ids) in enumerate(folds):
+        fit_ids = sorted(fit_ids)
+        n_val = max(1, round(len(fit_ids) * validation_share))
+        val_ids = set(random.Random(seed + k).sample(fit_ids, n_val))
+        held = set(held_ids)
+        train = [r for r in records if r["transcript_id"] in set(fit_ids) - val_ids] + list(extra_train)
+        val = [r for r in records if r["transcript_id"] in val_ids]
+        test = [r for r in records if r["transcript_id"] in held]
+        result = evaluate(make_model().fit(train, val), test)
+        if on_fold:
+            on_fold(k, result)
+        rows.append(result.per_code.rename_axis("target").reset_index().assign(fold=k))
+        summaries.append(pd.Series(result.summary, name=k))
+        confusion = result.confusion if confusion is None else confusion + result.confusion
+    per_fold = pd.concat(rows, ignore_index=True)
+    stats = per_fold.groupby("target", sort=False)[["precision", "recall", "f1", "kappa"]].agg(["mean", "std"])
+    stats.columns = [f"{m}_{s.replace('std', 'sd')}" for m, s in stats.columns]
+    stats["support"] = per_fold.groupby("target", sort=False)["support"].sum()
+    stats.insert(0, "family", per_fold.groupby("target", sort=False)["family"].first())
+    summary = pd.DataFrame(summaries)
+    summary.index.name = "fold"
+    summary = pd.concat([summary, summary.mean().to_frame("mean").T, summary.std().to_frame("sd").T])
+    return CrossValidation(per_fold, stats, summary, confusion)
