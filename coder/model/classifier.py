@@ -41,6 +41,10 @@ def _as_records(data) -> list[dict]:
     return [dict(r) for r in data] if data is not None else []
 
 
+#: Code pairs no utterance carries together (one subtype per question or reflection).
+EXCLUSIVE = (("question_open", "question_closed"), ("reflection_simple", "reflection_complex"))
+
+
 class UtteranceClassifier:
     """Multi-task utterance classifier over the coding scheme.
 
@@ -286,9 +290,21 @@ class UtteranceClassifier:
         return self._proba_examples(record_examples(_as_records(records), self.cfg.context_size), batch_size)
 
     def decide(self, proba: np.ndarray, roles: Sequence[str | None]) -> np.ndarray:
-        """0/1 decisions (n, len(classes_)): tuned thresholds, talk type by offset argmax."""
+        """0/1 decisions (n, len(classes_)): tuned thresholds, talk type by offset argmax.
+
+        Subtypes that exclude each other (:data:`EXCLUSIVE`: an AnnoMI question is open or
+        closed, a reflection simple or complex) keep only the more probable one.
+        """
         ids = [ROLE_IDS.get(str(r or "").lower(), 2) for r in roles]
-        return self.calibrator_.decide(proba, self.layout_.allowed(ids), self.layout_.names)
+        decided = self.calibrator_.decide(proba, self.layout_.allowed(ids), self.layout_.names)
+        names = list(self.layout_.names)
+        for a, b in EXCLUSIVE:
+            if a in names and b in names:
+                i, j = names.index(a), names.index(b)
+                both = (decided[:, i] > 0) & (decided[:, j] > 0)
+                decided[both & (proba[:, i] >= proba[:, j]), j] = 0
+                decided[both & (proba[:, i] < proba[:, j]), i] = 0
+        return decided
 
     def code(self, sessions: Sequence[Session], batch_size: int | None = None) -> list[Session]:
         """Copies of ``sessions`` with the model's codes and probabilities on every utterance.

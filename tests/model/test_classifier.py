@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from coder.model.classifier import ModelError, UtteranceClassifier
+from coder.model.classifier import EXCLUSIVE, ModelError, UtteranceClassifier
 from coder.pipeline import load_transcripts
 from coder.scheme import ALL_CODES, TALK_TYPES, THERAPIST_CODES
 from coder.session import Session, Utterance
@@ -66,7 +66,13 @@ def test_classifier_thresholds_are_applied(fitted, mini):
     names = [n for n in clf.classes_ if n not in TALK_TYPES]
     clf.calibrator_.thresholds = {n: 0.0 for n in names}
     coded = [u for s in clf.code(mini) for u in s.utterances]
-    assert all(set(THERAPIST_CODES) <= set(u.codes) for u in coded if u.role == "therapist")
+    for u in coded:
+        if u.role == "therapist":
+            dropped = set(THERAPIST_CODES) - set(u.codes)
+            assert len(dropped) == 2  # one of each exclusive pair is dropped, every other code kept
+            for a, b in EXCLUSIVE:
+                assert len({a, b} & set(u.codes)) == 1
+                assert (a in u.codes) == (u.meta["proba"][a] >= u.meta["proba"][b])
     clf.calibrator_.thresholds = {n: 1.01 for n in names}
     coded = [u for s in clf.code(mini) for u in s.utterances]
     assert all(set(u.codes) <= set(TALK_TYPES) for u in coded)
