@@ -35,6 +35,14 @@ def test_cli_model_code_writes_both_tables(saved_model, tmp_path):
     assert list(long.columns) == LONG_COLUMNS and set(long.coder_id) == {"model:tiny"}
     assert len(long) == 4 * 15 + 6 * 17  # every code each role allows, per utterance
     assert "coded 10 utterance(s) with model:tiny" in result.output
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert sessions[["session_id", "n_utterances"]].values.tolist() == [["mini", 10]]
+    assert sessions[["therapist_contribution", "patient_contribution", "interaction", "total"]].stack().between(0, 5).all()
+    assert (out / "ruptures.csv").exists() and (out / "segments.csv").exists()
+    assert "mini" in (out / "report" / "index.html").read_text()
+    nothing = runner.invoke(app, ["code", str(FIXTURES / "mini.txt"), "--out", str(tmp_path / "plain"), "--model",
+                                  str(saved_model), "--no-report"])
+    assert nothing.exit_code == 0 and not (tmp_path / "plain" / "report").exists()
 
 
 def test_cli_model_code_without_model_exits_2(tmp_path):
