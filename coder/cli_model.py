@@ -277,6 +277,10 @@ def _cross_validate(model, k, cv_all, epochs, data, out, threads) -> None:
         s = result.summary
         err.print(f"fold {fold}: fine codes {s['annomi_fine_macro_f1']:.3f}, talk type {s['talk_type_macro_f1']:.3f}",
                   markup=False)
+        if out and result.predictions is not None:  # each fold's work is kept as soon as it is done
+            out.mkdir(parents=True, exist_ok=True)
+            result.predictions.assign(fold=fold).to_csv(out / f"cv_fold{fold}_predictions.csv", index=False)
+            result.per_code.to_csv(out / f"cv_fold{fold}_per_code.csv", index_label="code")
 
     result = cross_validate(records, folds, lambda: UtteranceClassifier(cfg), extra_train=extra, seed=cfg.seed,
                             on_fold=report)
@@ -293,3 +297,5 @@ def _cross_validate(model, k, cv_all, epochs, data, out, threads) -> None:
         result.per_code.to_csv(out / "cv_per_code.csv", index_label="code")
         result.summary.to_csv(out / "cv_summary.csv")
         result.confusion.to_csv(out / "cv_talk_confusion.csv")
+        if result.predictions is not None:
+            result.predictions.to_csv(out / "cv_predictions.csv", index=False)

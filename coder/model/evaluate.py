@@ -110,12 +110,16 @@ class Evaluation:
         :func:`talk_confusion`.
     summary : dict
         :func:`headline`.
+    predictions : pandas.DataFrame or None
+        Per scored utterance: ``transcript_id, utterance_id, role, codes`` (decided, ``;``-joined)
+        and ``p_<target>`` probabilities; ids only, never text (set by :func:`evaluate`).
     """
 
     per_code: pd.DataFrame
     families: pd.DataFrame
     confusion: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    predictions: pd.DataFrame | None = None
 
 
 def score_decisions(truth, pred, mask, roles, layout: Layout) -> Evaluation:
@@ -134,7 +138,16 @@ def evaluate(model, records: Sequence[dict], batch_size: int | None = None) -> E
     roles = [r.get("role") for r in records]
     proba = model.predict_proba_records(records, batch_size)
     truth, mask = model.layout_.arrays(records)
-    return score_decisions(truth, model.decide(proba, roles), mask, roles, model.layout_)
+    decided = model.decide(proba, roles)
+    result = score_decisions(truth, decided, mask, roles, model.layout_)
+    names = list(model.layout_.names)
+    result.predictions = pd.concat([
+        pd.DataFrame({"transcript_id": [r.get("transcript_id") for r in records],
+                      "utterance_id": [r.get("utterance_id") for r in records], "role": roles,
+                      "codes": [";".join(n for n, d in zip(names, row) if d) for row in decided]}),
+        pd.DataFrame(proba, columns=[f"p_{n}" for n in names]).round(4),
+    ], axis=1)
+    return result
 
 
 @dataclass
@@ -151,12 +164,16 @@ class CrossValidation:
         Headline figures per fold (rows) with ``mean`` and ``sd`` rows appended.
     confusion : pandas.DataFrame
         Talk-type confusion summed over folds.
+    predictions : pandas.DataFrame
+        Out-of-fold predictions for every held-out utterance, with its ``fold`` (ids only): every
+        transcript coded by a model that did not see it, as the roll-up's validity check needs.
     """
 
     per_fold: pd.DataFrame
     per_code: pd.DataFrame
     summary: pd.DataFrame
     confusion: pd.DataFrame
+    predictions: pd.DataFrame | None = None
 
 
 def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str], Sequence[str]]],
@@ -186,7 +203,7 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
         Called with (fold number, its Evaluation) after each fold.
     """
     records = [dict(r) for r in records]
-    rows, summaries, confusion = [], [], None
+    rows, summaries, confusion, predictions = [], [], None, []
     for k, (fit_ids, held_ids) in enumerate(folds):
         fit_ids = sorted(fit_ids)
         n_val = max(1, round(len(fit_ids) * validation_share))
@@ -199,6 +216,8 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
         if on_fold:
             on_fold(k, result)
         rows.append(result.per_code.rename_axis("target").reset_index().assign(fold=k))
+        if result.predictions is not None:
+            predictions.append(result.predictions.assign(fold=k))
         summaries.append(pd.Series(result.summary, name=k))
         confusion = result.confusion if confusion is None else confusion + result.confusion
     per_fold = pd.concat(rows, ignore_index=True)
@@ -209,4 +228,5 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
     summary = pd.DataFrame(summaries)
     summary.index.name = "fold"
     summary = pd.concat([summary, summary.mean().to_frame("mean").T, summary.std().to_frame("sd").T])
-    return CrossValidation(per_fold, stats, summary, confusion)
+    oof = pd.concat(predictions, ignore_index=True) if predictions else None
+    return CrossValidation(per_fold, stats, summary, confusion, oof)

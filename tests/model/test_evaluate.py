@@ -82,6 +82,11 @@ def test_evaluate_cross_validate_trains_per_fold(tiny_config):
     assert result.per_code.loc["question_open", "support"] == 2 * 2 * 2  # 2 per transcript, 2 held out, 2 folds
     assert list(result.summary.index[-2:]) == ["mean", "sd"]
     assert result.confusion.values.sum() == 6 * 4  # six client utterances per transcript, every transcript once
+    oof = result.predictions  # out of fold: every transcript scored once, by the fold that held it out
+    assert len(oof) == 4 * len(records) // 6  # the four held-out transcripts, once each
+    assert dict(zip(oof.transcript_id, oof.fold)) == {"t4": 0, "t5": 0, "t0": 1, "t1": 1}
+    assert "text" not in oof.columns and "p_question_open" in oof.columns
+    assert oof[[c for c in oof.columns if c.startswith("p_")]].stack().between(0, 1).all()
 
 
 def test_evaluate_uses_model_thresholds(fitted):
