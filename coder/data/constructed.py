@@ -13,13 +13,12 @@ Columns: ``example_id, target_code, role, context, text, codes, constructed, aut
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from coder.data.paths import ANNOTATIONS_DIR
+from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
 from coder.scheme import TALK_TYPES, codes_for_role
 
@@ -57,33 +56,27 @@ def load_constructed(path: str | Path | None = None) -> pd.DataFrame:
     """
     path = Path(path) if path is not None else CONSTRUCTED_PATH
     rows, seen = [], set()
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in CONSTRUCTED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
-        for r in reader:
-            line = reader.line_num
-            if str(r["constructed"]).strip().lower() != "true":
-                raise InputError(path, "every row must be flagged constructed=true", line=line)
-            role = r["role"].strip()
-            codes = [c.strip() for c in r["codes"].split(";") if c.strip()]
-            bad = [c for c in codes if c not in codes_for_role(role)]
-            if bad or role not in ("therapist", "client"):
-                raise InputError(path, f"code(s) {', '.join(bad) or '-'} not allowed for role {role!r}", line=line)
-            if role == "client" and sum(c in TALK_TYPES for c in codes) != 1:
-                raise InputError(path, "a client example needs exactly one talk type", line=line)
-            target = r["target_code"].strip()
-            if not target.startswith("near_miss:") and target not in codes:
-                raise InputError(path, f"target {target} is not among the row's codes", line=line)
-            context = split_context(r["context"])
-            if r["context"].strip() and not context[0].startswith(("[T] ", "[C] ")):
-                raise InputError(path, "context must start with a [T] or [C] marker", line=line)
-            if r["example_id"] in seen:
-                raise InputError(path, f"duplicate example_id {r['example_id']}", line=line)
-            seen.add(r["example_id"])
-            rows.append({"example_id": r["example_id"], "target_code": target, "role": role,
-                         "text": r["text"].strip(), "context": context, "codes": codes})
+    for line, r in csv_records(path, CONSTRUCTED_COLUMNS):
+        if str(r["constructed"]).strip().lower() != "true":
+            raise InputError(path, "every row must be flagged constructed=true", line=line)
+        role = r["role"].strip()
+        codes = [c.strip() for c in r["codes"].split(";") if c.strip()]
+        bad = [c for c in codes if c not in codes_for_role(role)]
+        if bad or role not in ("therapist", "client"):
+            raise InputError(path, f"code(s) {', '.join(bad) or '-'} not allowed for role {role!r}", line=line)
+        if role == "client" and sum(c in TALK_TYPES for c in codes) != 1:
+            raise InputError(path, "a client example needs exactly one talk type", line=line)
+        target = r["target_code"].strip()
+        if not target.startswith("near_miss:") and target not in codes:
+            raise InputError(path, f"target {target} is not among the row's codes", line=line)
+        context = split_context(r["context"])
+        if r["context"].strip() and not context[0].startswith(("[T] ", "[C] ")):
+            raise InputError(path, "context must start with a [T] or [C] marker", line=line)
+        if r["example_id"] in seen:
+            raise InputError(path, f"duplicate example_id {r['example_id']}", line=line)
+        seen.add(r["example_id"])
+        rows.append({"example_id": r["example_id"], "target_code": target, "role": role,
+                     "text": r["text"].strip(), "context": context, "codes": codes})
     frame = pd.DataFrame(rows)
     frame["source"] = "constructed"
     frame["licence"] = CONSTRUCTED_LICENCE

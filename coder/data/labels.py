@@ -16,13 +16,12 @@ rules from the guidelines (``annotation_guidelines/reliability.md``):
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
 from coder.data.annomi import ANNOMI_DENSE_CODES, load_annomi, sort_codes
-from coder.data.paths import ANNOTATIONS_DIR
+from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
 from coder.frames import LONG_COLUMNS
 from coder.scheme import ALL_CODES, codes_for_role
@@ -64,35 +63,29 @@ def read_label_file(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     rows = []
     seen: dict[tuple[str, str], int] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LabelError(path, f"missing column(s) {', '.join(missing)}", line=1)
-        for record in reader:
-            line = reader.line_num
-            key = (str(record["transcript_id"]).strip(), str(record["utterance_id"]).strip())
-            if not all(key):
-                raise LabelError(path, "empty transcript_id or utterance_id", line=line)
-            role = str(record["role"]).strip().lower()
-            if role not in ROLES:
-                raise LabelError(path, f"role {record['role']!r} is not therapist or client", line=line)
-            codes = [c.strip() for c in str(record["codes"] or "").split(";") if c.strip()]
-            unknown = [c for c in codes if c not in ALL_CODES]
-            if unknown:
-                raise LabelError(path, f"unknown code(s) {', '.join(unknown)} (scheme v1 names only)", line=line)
-            wrong = [c for c in codes if c not in codes_for_role(role)]
-            if wrong:
-                raise LabelError(path, f"code(s) {', '.join(wrong)} not allowed on a {role} utterance", line=line)
-            if key in seen:
-                raise LabelError(path, f"utterance {key[0]}#{key[1]} labelled twice (first at line {seen[key]})",
-                                 line=line)
-            seen[key] = line
-            rows.append({
-                "transcript_id": key[0], "utterance_id": key[1], "role": role, "codes": ";".join(codes),
-                "annotator": str(record["annotator"]).strip(), "guideline_version": str(record["guideline_version"]).strip(),
-                "code_list": codes, "file": str(path), "line": line,
-            })
+    for line, record in csv_records(path, LABEL_COLUMNS, LabelError):
+        key = (str(record["transcript_id"]).strip(), str(record["utterance_id"]).strip())
+        if not all(key):
+            raise LabelError(path, "empty transcript_id or utterance_id", line=line)
+        role = str(record["role"]).strip().lower()
+        if role not in ROLES:
+            raise LabelError(path, f"role {record['role']!r} is not therapist or client", line=line)
+        codes = [c.strip() for c in str(record["codes"] or "").split(";") if c.strip()]
+        unknown = [c for c in codes if c not in ALL_CODES]
+        if unknown:
+            raise LabelError(path, f"unknown code(s) {', '.join(unknown)} (scheme v1 names only)", line=line)
+        wrong = [c for c in codes if c not in codes_for_role(role)]
+        if wrong:
+            raise LabelError(path, f"code(s) {', '.join(wrong)} not allowed on a {role} utterance", line=line)
+        if key in seen:
+            raise LabelError(path, f"utterance {key[0]}#{key[1]} labelled twice (first at line {seen[key]})",
+                             line=line)
+        seen[key] = line
+        rows.append({
+            "transcript_id": key[0], "utterance_id": key[1], "role": role, "codes": ";".join(codes),
+            "annotator": str(record["annotator"]).strip(), "guideline_version": str(record["guideline_version"]).strip(),
+            "code_list": codes, "file": str(path), "line": line,
+        })
     return pd.DataFrame(rows, columns=[*LABEL_COLUMNS, "code_list", "file", "line"])
 
 

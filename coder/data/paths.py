@@ -36,3 +36,23 @@ def default_annomi_path() -> Path:
 def default_welivita_dir() -> Path:
     """``<shared data>/welivita-mi``."""
     return shared_data_dir() / "welivita-mi"
+
+
+def csv_records(path: Path, required, error=None):
+    """Yield ``(line, record)`` for each row of a CSV of the project's own files.
+
+    Raises ``error`` (default :class:`coder.errors.InputError`) naming the file and line 1 when a
+    column of ``required`` is missing; ``line`` is the row's 1-based line (header = 1).
+    """
+    import csv
+
+    from coder.errors import InputError
+
+    error = error or InputError
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise error(path, f"missing column(s) {', '.join(missing)}", line=1)
+        for record in reader:
+            yield reader.line_num, record
