@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coder.data.paths import ANNOTATIONS_DIR
+from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
 
 SCALES = ("therapist_contribution", "patient_contribution", "interaction", "total")
@@ -42,14 +42,10 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
         rationale (naming the file and line).
     """
     path = Path(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in RATING_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
-    frame = frame[RATING_COLUMNS].copy()
-    frame["transcript_id"] = frame.transcript_id.str.strip()
-    for i, row in frame.iterrows():
-        line = int(i) + 2
+    rows, lines = [], []
+    for line, record in csv_records(path, RATING_COLUMNS):
+        row = {c: (record[c] or "") for c in RATING_COLUMNS}
+        row["transcript_id"] = row["transcript_id"].strip()
         for scale in SCALES:
             try:
                 value = float(row[scale])
@@ -57,12 +53,15 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
                 raise InputError(path, f"{scale} {row[scale]!r} is not a number", line=line) from None
             if not 0 <= value <= 5:
                 raise InputError(path, f"{scale} {value} is outside 0–5", line=line)
-        if not str(row.rationale).strip():
+        if not row["rationale"].strip():
             raise InputError(path, "empty rationale", line=line)
+        rows.append(row)
+        lines.append(line)
+    frame = pd.DataFrame(rows, columns=RATING_COLUMNS)
     dup = frame.duplicated(["transcript_id", "annotator"])
     if dup.any():
         raise InputError(path, f"transcript {frame.transcript_id[dup].iloc[0]} rated twice by the same annotator",
-                         line=int(dup.idxmax()) + 2)
+                         line=lines[int(dup.idxmax())])
     return frame.astype({s: float for s in SCALES})
 
 
