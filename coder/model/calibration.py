@@ -4,6 +4,8 @@
   per-code threshold on ``p`` chosen to maximise that code's F1 on validation.
 * Talk type: one temperature for the softmax (keeps the three probabilities summing to 1),
   then per-type offsets on the log-probabilities chosen to maximise validation macro-F1.
+* Behaviour (models with a behaviour head): the same for AnnoMI's five main therapist
+  behaviours plus the implicit "other" class; at most one of the five is assigned.
 
 Codes with too few validation positives keep the identity calibration and threshold 0.5.
 """
@@ -16,6 +18,8 @@ from typing import Sequence
 import numpy as np
 
 from coder.scheme import TALK_TYPES
+
+OTHER = "other"
 
 #: Threshold grid searched per code.
 GRID = np.round(np.arange(0.02, 0.981, 0.01), 2)
@@ -76,19 +80,24 @@ def macro_f1_multiclass(y: np.ndarray, pred: np.ndarray, k: int) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
-def best_offsets(logp: np.ndarray, y: np.ndarray, *, min_rows: int = 30, passes: int = 2) -> np.ndarray:
-    """Per-class offsets (first class's fixed at 0) maximising macro-F1 of ``argmax(logp + offsets)``."""
+def best_offsets(logp: np.ndarray, y: np.ndarray, *, min_rows: int = 30, passes: int = 2,
+                 fixed: int = 0, scored: int | None = None) -> np.ndarray:
+    """Per-class offsets maximising macro-F1 of ``argmax(logp + offsets)``.
+
+    Class ``fixed`` keeps offset 0; the macro-F1 averages classes ``0..scored-1`` (default all).
+    """
     k = logp.shape[1]
+    scored = k if scored is None else scored
     offsets = np.zeros(k)
     if len(y) < min_rows:
         return offsets
-    best = macro_f1_multiclass(y, (logp + offsets).argmax(1), k)
+    best = macro_f1_multiclass(y, (logp + offsets).argmax(1), scored)
     for _ in range(passes):
-        for c in range(1, k):
+        for c in (c for c in range(k) if c != fixed):
             for value in OFFSETS:
                 trial = offsets.copy()
                 trial[c] = value
-                score = macro_f1_multiclass(y, (logp + trial).argmax(1), k)
+                score = macro_f1_multiclass(y, (logp + trial).argmax(1), scored)
                 if score > best + 1e-9 or (abs(score - best) <= 1e-9 and abs(value) < abs(offsets[c])):
                     best, offsets = score, trial
     return offsets
@@ -110,20 +119,39 @@ class Calibrator:
         Per multi-label code, the probability at or above which the code is assigned.
     talk_offsets : dict of str to float
         Per talk type, added to the log-probability before the argmax.
+    behaviours : tuple of str
+        Codes scored by a behaviour softmax (empty for models without that head).
+    behaviour_temperature : float
+        Its softmax temperature (over the behaviours and "other").
+    behaviour_offsets : dict of str to float
+        Per behaviour (and ``other``, fixed at 0), added to the log-probability before the argmax.
     """
 
     platt: dict[str, tuple[float, float]] = field(default_factory=dict)
     talk_temperature: float = 1.0
     thresholds: dict[str, float] = field(default_factory=dict)
     talk_offsets: dict[str, float] = field(default_factory=dict)
+    behaviours: tuple[str, ...] = ()
+    behaviour_temperature: float = 1.0
+    behaviour_offsets: dict[str, float] = field(default_factory=dict)
+
+    def _behaviour_idx(self, names: Sequence[str]) -> list[int]:
+        return [list(names).index(c) for c in self.behaviours]
+
+    @staticmethod
+    def _with_other(p: np.ndarray) -> np.ndarray:
+        """Log-probabilities (n, k + 1) of k softmax classes and their remainder, "other"."""
+        other = np.clip(1.0 - p.sum(1, keepdims=True), 1e-12, 1.0)
+        return np.log(np.clip(np.hstack([p, other]), 1e-12, 1.0))
 
     def proba(self, raw: np.ndarray, names: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities from raw scores (columns ``names``, ``-inf`` where masked)."""
         raw = np.asarray(raw, dtype=np.float64)
         out = np.zeros_like(raw)
         talk_idx = [list(names).index(c) for c in TALK_TYPES]
+        beh_idx = self._behaviour_idx(names)
         for j, code in enumerate(names):
-            if j in talk_idx:
+            if j in talk_idx or j in beh_idx:
                 continue
             a, b = self.platt.get(code, (1.0, 0.0))
             finite = np.isfinite(raw[:, j])
@@ -133,26 +161,39 @@ class Calibrator:
             s = raw[np.ix_(rows, talk_idx)] / self.talk_temperature
             s = np.exp(s - s.max(1, keepdims=True))
             out[np.ix_(rows, talk_idx)] = s / s.sum(1, keepdims=True)
+        rows = np.isfinite(raw[:, beh_idx]).all(1) if beh_idx else np.zeros(len(raw), bool)
+        if rows.any():
+            s = self._with_other(np.exp(raw[np.ix_(rows, beh_idx)])) / self.behaviour_temperature
+            s = np.exp(s - s.max(1, keepdims=True))
+            out[np.ix_(rows, beh_idx)] = (s / s.sum(1, keepdims=True))[:, :-1]
         return out
 
     def decide(self, proba: np.ndarray, allowed: np.ndarray, names: Sequence[str]) -> np.ndarray:
-        """0/1 decisions: thresholds for multi-label targets, offset argmax for talk type."""
+        """0/1 decisions: thresholds for multi-label targets, offset argmax for talk type and behaviour."""
         proba = np.asarray(proba)
         out = np.zeros(proba.shape, dtype=np.int8)
         talk_idx = [list(names).index(c) for c in TALK_TYPES]
+        beh_idx = self._behaviour_idx(names)
         for j, code in enumerate(names):
-            if j not in talk_idx:
+            if j not in talk_idx and j not in beh_idx:
                 out[:, j] = (proba[:, j] >= self.thresholds.get(code, 0.5)) & allowed[:, j]
         rows = allowed[:, talk_idx].all(1)
         if rows.any():
             offsets = np.array([self.talk_offsets.get(c, 0.0) for c in TALK_TYPES])
             pick = (np.log(np.clip(proba[np.ix_(rows, talk_idx)], 1e-12, 1.0)) + offsets).argmax(1)
             out[np.flatnonzero(rows), np.asarray(talk_idx)[pick]] = 1
+        rows = allowed[:, beh_idx].all(1) if beh_idx else np.zeros(len(proba), bool)
+        if rows.any():
+            offsets = np.array([self.behaviour_offsets.get(c, 0.0) for c in (*self.behaviours, OTHER)])
+            pick = (self._with_other(proba[np.ix_(rows, beh_idx)]) + offsets).argmax(1)
+            chosen = pick < len(beh_idx)
+            out[np.flatnonzero(rows)[chosen], np.asarray(beh_idx)[pick[chosen]]] = 1
         return out
 
     @classmethod
     def fit(cls, raw: np.ndarray, labels: np.ndarray, mask: np.ndarray, allowed: np.ndarray,
-            names: Sequence[str], *, calibrate: bool = True, min_support: int = 3) -> "Calibrator":
+            names: Sequence[str], *, calibrate: bool = True, min_support: int = 3,
+            behaviours: Sequence[str] = ()) -> "Calibrator":
         """Fit calibration, thresholds and talk offsets on validation scores.
 
         Parameters
@@ -169,13 +210,16 @@ class Calibrator:
             False keeps identity calibration (thresholds and offsets are still tuned).
         min_support : int
             Fewest validation positives for a code to get a tuned threshold.
+        behaviours : sequence of str
+            Codes whose raw scores are behaviour-softmax log-probabilities (see the module).
         """
         labels, mask = np.asarray(labels) > 0.5, np.asarray(mask) > 0.5
         talk_idx = [list(names).index(c) for c in TALK_TYPES]
-        self = cls()
+        self = cls(behaviours=tuple(behaviours))
+        beh_idx = self._behaviour_idx(names)
         use = allowed & mask
         for j, code in enumerate(names):
-            if j in talk_idx or not calibrate:
+            if j in talk_idx or j in beh_idx or not calibrate:
                 continue
             rows = use[:, j]
             self.platt[code] = fit_platt(raw[rows, j], labels[rows, j])
@@ -183,9 +227,20 @@ class Calibrator:
         logp, y = raw[np.ix_(talk_rows, talk_idx)], labels[np.ix_(talk_rows, talk_idx)].argmax(1)
         if calibrate:
             self.talk_temperature = fit_temperature(logp, y)
+        if beh_idx:
+            beh_rows = use[:, beh_idx].all(1) & (labels[:, beh_idx].sum(1) <= 1)
+            y_beh = np.where(labels[np.ix_(beh_rows, beh_idx)].any(1),
+                             labels[np.ix_(beh_rows, beh_idx)].argmax(1), len(beh_idx))
+            if calibrate:
+                self.behaviour_temperature = fit_temperature(
+                    self._with_other(np.exp(raw[np.ix_(beh_rows, beh_idx)])), y_beh)
         proba = self.proba(raw, names)
+        if beh_idx:
+            offsets = best_offsets(self._with_other(proba[np.ix_(beh_rows, beh_idx)]), y_beh,
+                                   fixed=len(beh_idx), scored=len(beh_idx))
+            self.behaviour_offsets = dict(zip((*self.behaviours, OTHER), (float(v) for v in offsets)))
         for j, code in enumerate(names):
-            if j not in talk_idx:
+            if j not in talk_idx and j not in beh_idx:
                 rows = use[:, j]
                 self.thresholds[code] = best_threshold(proba[rows, j], labels[rows, j], min_count=min_support)
         tp = np.log(np.clip(proba[np.ix_(talk_rows, talk_idx)], 1e-12, 1.0))
@@ -195,11 +250,16 @@ class Calibrator:
     def to_dict(self) -> dict:
         """JSON-ready form (see :meth:`from_dict`)."""
         return {"platt": {c: list(v) for c, v in self.platt.items()}, "talk_temperature": self.talk_temperature,
-                "thresholds": self.thresholds, "talk_offsets": self.talk_offsets}
+                "thresholds": self.thresholds, "talk_offsets": self.talk_offsets,
+                "behaviours": list(self.behaviours), "behaviour_temperature": self.behaviour_temperature,
+                "behaviour_offsets": self.behaviour_offsets}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibrator":
         return cls(platt={c: (float(a), float(b)) for c, (a, b) in data.get("platt", {}).items()},
                    talk_temperature=float(data.get("talk_temperature", 1.0)),
                    thresholds={c: float(t) for c, t in data.get("thresholds", {}).items()},
-                   talk_offsets={c: float(v) for c, v in data.get("talk_offsets", {}).items()})
+                   talk_offsets={c: float(v) for c, v in data.get("talk_offsets", {}).items()},
+                   behaviours=tuple(data.get("behaviours", ())),
+                   behaviour_temperature=float(data.get("behaviour_temperature", 1.0)),
+                   behaviour_offsets={c: float(v) for c, v in data.get("behaviour_offsets", {}).items()})

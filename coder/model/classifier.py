@@ -173,7 +173,7 @@ class UtteranceClassifier:
         if val_x is not None:
             self.calibrator_ = Calibrator.fit(self._raw_scores(val_x), val_y, val_m, lay.allowed(val_x.roles),
                                               lay.names, calibrate=cfg.calibrate,
-                                              min_support=cfg.min_threshold_support)
+                                              min_support=cfg.min_threshold_support, behaviours=self._behaviours())
         return self
 
     def _init_network(self) -> "UtteranceClassifier":
@@ -185,10 +185,17 @@ class UtteranceClassifier:
         self.encoder_source_ = str(cfg.encoder) if cfg.encoder else PACKAGED
         self.encoder_sha256_ = None if cfg.encoder else MINILM_SHA256
         seed_everything(cfg.seed)
-        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling).eval()
-        self.calibrator_ = Calibrator()
+        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling,
+                                         behaviour=cfg.behaviour_head).eval()
+        self.calibrator_ = Calibrator(behaviours=self._behaviours())
         self.history_ = []
         return self
+
+    def _behaviours(self) -> tuple[str, ...]:
+        """Targets scored by the behaviour softmax head (empty without one)."""
+        if getattr(self.network_, "behaviour_head", None) is None:
+            return ()
+        return tuple(self.layout_.names[i] for i in self.layout_.behaviour_idx)
 
     @classmethod
     def untrained(cls, config: TrainConfig | None = None, **kwargs) -> "UtteranceClassifier":
@@ -229,7 +236,7 @@ class UtteranceClassifier:
         raw = self._raw_scores(val_x)
         allowed = lay.allowed(val_x.roles)
         rule = Calibrator.fit(raw, val_y, val_m, allowed, lay.names, calibrate=False,
-                              min_support=self.cfg.min_threshold_support)
+                              min_support=self.cfg.min_threshold_support, behaviours=self._behaviours())
         pred = rule.decide(rule.proba(raw, lay.names), allowed, lay.names).astype(bool)
         truth, use = val_y > 0.5, (val_m > 0.5) & allowed
         scores = [f1_score(truth[use[:, j], j], pred[use[:, j], j])
@@ -354,8 +361,11 @@ class UtteranceClassifier:
         cal = self.calibrator_.to_dict()
         _write_json(path / "labels.json", {"scheme_version": SCHEME_VERSION, "scheme_codes": list(ALL_CODES),
                                            "targets": list(self.layout_.names)})
-        _write_json(path / "thresholds.json", {"thresholds": cal["thresholds"], "talk_offsets": cal["talk_offsets"]})
-        _write_json(path / "calibration.json", {"platt": cal["platt"], "talk_temperature": cal["talk_temperature"]})
+        _write_json(path / "thresholds.json", {"thresholds": cal["thresholds"], "talk_offsets": cal["talk_offsets"],
+                                               "behaviour_offsets": cal["behaviour_offsets"]})
+        _write_json(path / "calibration.json", {"platt": cal["platt"], "talk_temperature": cal["talk_temperature"],
+                                                "behaviours": cal["behaviours"],
+                                                "behaviour_temperature": cal["behaviour_temperature"]})
         _write_json(path / "config.json", {
             "version": self.version, "coder_version": __version__, "scheme_version": SCHEME_VERSION,
             "encoder": {"source": self.encoder_source_, "sha256": self.encoder_sha256_},
@@ -389,7 +399,7 @@ class UtteranceClassifier:
         if labels.get("scheme_codes") != list(ALL_CODES):
             raise ModelError(path, f"model was trained on scheme v{labels.get('scheme_version', '?')} codes, "
                                    f"not on this version's (v{SCHEME_VERSION})")
-        cfg = TrainConfig.from_dict(meta.get("train_config", {}))
+        cfg = TrainConfig.from_dict({"behaviour_head": False, **meta.get("train_config", {})})
         cfg.threads = threads if threads is not None else cfg.threads
         cfg.bf16 = bf16 if bf16 is not None else cfg.bf16
         self = cls(cfg, version=meta.get("version") or path.name, progress=False)
@@ -397,7 +407,7 @@ class UtteranceClassifier:
         source = path / ENCODER_DIR if (path / ENCODER_DIR / "config.json").is_file() else meta["encoder"]["source"]
         encoder, self.tokenizer_, _ = load_encoder(source, pretrained=False)
         self.encoder_source_, self.encoder_sha256_ = meta["encoder"]["source"], meta["encoder"].get("sha256")
-        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling)
+        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling, behaviour=cfg.behaviour_head)
         state, own = load_file(str(path / WEIGHTS)), self.network_.state_dict()
         absent = [k for k in own if k not in state]
         if absent:

@@ -59,6 +59,9 @@ class TrainConfig:
         Train on a seeded random subset of this size (smoke runs).
     grad_clip : float
         Gradient-norm clip.
+    behaviour_head : bool
+        Score AnnoMI's five main therapist behaviours with one softmax (plus "other") instead
+        of five sigmoids; at most one is assigned per utterance.
     merges : dict of str to str, or None
         Codes trained only as their family (``harmful``, ``withdrawal``, ``confrontation``);
         None = the corpus's reliability plan (``coder.data.build.TRAINING_MERGES``), ``{}`` =
@@ -87,6 +90,7 @@ class TrainConfig:
     min_threshold_support: int = 3
     max_train_examples: int | None = None
     grad_clip: float = 1.0
+    behaviour_head: bool = True
     merges: dict[str, str] | None = None
 
     @classmethod

@@ -21,6 +21,9 @@ from coder.scheme import ALL_CODES, CONFRONTATION, TALK_TYPES, THERAPIST_CODES, 
 #: Family labels the model may predict, with their member codes.
 FAMILIES: dict[str, tuple[str, ...]] = {"harmful": THERAPIST_HARMFUL, "withdrawal": WITHDRAWAL,
                                         "confrontation": CONFRONTATION}
+#: AnnoMI's main therapist behaviours, one per utterance: scored by the behaviour softmax head,
+#: whose sixth class ("other") is everything else (see ``coder.model.network``).
+BEHAVIOURS = ("question_open", "question_closed", "reflection_simple", "reflection_complex", "information")
 THERAPIST, CLIENT, OTHER = 0, 1, 2
 ROLE_IDS = {"therapist": THERAPIST, "client": CLIENT, "other": OTHER}
 
@@ -83,6 +86,11 @@ class Layout:
     def talk_idx(self) -> list[int]:
         """Columns of the talk-type head (softmax), in TALK_TYPES order."""
         return [self.names.index(t) for t in TALK_TYPES]
+
+    @cached_property
+    def behaviour_idx(self) -> list[int]:
+        """Columns of the behaviour softmax (:data:`BEHAVIOURS` order); empty if one is not a target."""
+        return [self.names.index(b) for b in BEHAVIOURS] if set(BEHAVIOURS) <= set(self.names) else []
 
     @cached_property
     def client_idx(self) -> list[int]:

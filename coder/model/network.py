@@ -6,7 +6,11 @@ Heads (over the mean-pooled encoder states), with columns given by a
 * therapist — multi-label (sigmoid): therapist codes (and ``harmful`` when merged codes
   train as that family);
 * talk type — single-label (softmax) over :data:`coder.scheme.TALK_TYPES`;
-* client — multi-label (sigmoid): rupture markers (and ``withdrawal``/``confrontation``).
+* client — multi-label (sigmoid): rupture markers (and ``withdrawal``/``confrontation``);
+* behaviour (optional) — single-label (softmax) over AnnoMI's main therapist behaviours
+  (:data:`~coder.model.layout.BEHAVIOURS`) plus "other". An AnnoMI utterance is one of them
+  at most, so a softmax fits the data better than five independent sigmoids; when present, its
+  log-probabilities replace the therapist head's scores for those five codes.
 
 Role masking: a therapist utterance gets therapist targets only, a client utterance talk type
 and rupture targets only, an ``other`` utterance nothing; masked scores are ``-inf`` in the raw
@@ -22,6 +26,9 @@ from torch.nn import functional as F
 
 from coder.model.layout import CLIENT, THERAPIST, Layout
 
+#: Index of the behaviour head's "none of the five" class.
+OTHER_BEHAVIOUR = 5
+
 
 class MultiTaskNetwork(nn.Module):
     """Encoder + three linear heads.
@@ -36,9 +43,12 @@ class MultiTaskNetwork(nn.Module):
         Dropout on the pooled vector during training.
     pooling : {"target", "all"}
         Mean over the target utterance's tokens (segment B) or over every token.
+    behaviour : bool
+        Add the behaviour softmax head (needs every one of the layout's ``behaviour_idx``).
     """
 
-    def __init__(self, encoder: nn.Module, layout: Layout, dropout: float = 0.1, pooling: str = "target"):
+    def __init__(self, encoder: nn.Module, layout: Layout, dropout: float = 0.1, pooling: str = "target",
+                 behaviour: bool = False):
         super().__init__()
         if pooling not in ("target", "all"):
             raise ValueError(f"pooling must be 'target' or 'all', not {pooling!r}")
@@ -50,6 +60,8 @@ class MultiTaskNetwork(nn.Module):
         self.therapist_head = nn.Linear(hidden, len(layout.therapist_idx))
         self.talk_head = nn.Linear(hidden, len(layout.talk_idx))
         self.client_head = nn.Linear(hidden, len(layout.client_idx))
+        self.behaviour_head = nn.Linear(hidden, len(layout.behaviour_idx) + 1) if behaviour and layout.behaviour_idx \
+            else None
 
     def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
         """Mean of ``hidden`` over the pooled tokens (float32)."""
@@ -58,19 +70,21 @@ class MultiTaskNetwork(nn.Module):
         return (hidden.float() * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
     def forward(self, input_ids, attention_mask, token_type_ids):
-        """Logits of the three heads: (therapist, talk type, client), each float32."""
+        """Logits of the heads: (therapist, talk type, client[, behaviour]), each float32."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
         pooled = self.dropout(self.pool(out.last_hidden_state, attention_mask, token_type_ids))
-        return (self.therapist_head(pooled).float(), self.talk_head(pooled).float(),
-                self.client_head(pooled).float())
+        logits = (self.therapist_head(pooled).float(), self.talk_head(pooled).float(),
+                  self.client_head(pooled).float())
+        return logits + (self.behaviour_head(pooled).float(),) if self.behaviour_head is not None else logits
 
     def raw_scores(self, logits: tuple[torch.Tensor, ...], roles: torch.Tensor) -> torch.Tensor:
         """Head outputs laid out over the targets; ``-inf`` where the role masks them.
 
         Talk-type columns hold log-softmax values (``exp`` gives probabilities summing to 1);
+        with a behaviour head, so do the behaviour columns (``1 -`` their sum is "other");
         the multi-label columns hold logits.
         """
-        therapist, talk, client = (x.float() for x in logits)
+        therapist, talk, client = (x.float() for x in logits[:3])
         lay = self.layout
         full = torch.full((therapist.shape[0], len(lay.names)), float("-inf"), dtype=torch.float32)
         rows_t = (roles == THERAPIST).nonzero(as_tuple=True)[0].unsqueeze(1)
@@ -79,6 +93,9 @@ class MultiTaskNetwork(nn.Module):
         full[rows_c, torch.tensor(lay.talk_idx)] = F.log_softmax(talk[roles == CLIENT], dim=-1)
         if lay.client_idx:
             full[rows_c, torch.tensor(lay.client_idx)] = client[roles == CLIENT]
+        if len(logits) > 3:
+            logp = F.log_softmax(logits[3].float()[roles == THERAPIST], dim=-1)
+            full[rows_t, torch.tensor(lay.behaviour_idx)] = logp[:, :OTHER_BEHAVIOUR]
         return full
 
 
@@ -87,7 +104,7 @@ def imbalance_weights(labels: np.ndarray, mask: np.ndarray, roles: np.ndarray, l
     """Loss weights from training-label counts.
 
     Multi-label targets get a BCE ``pos_weight`` of ``(negatives / positives) ** power``; talk
-    types get CE class weights ``(n / (k * count)) ** power``, normalised to mean 1. All are
+    types and behaviours get CE class weights ``(n / (k * count)) ** power``, normalised to mean 1. All are
     clipped to ``[1/max_weight, max_weight]``; a target never seen positive gets weight 1.
 
     Parameters
@@ -111,22 +128,44 @@ def imbalance_weights(labels: np.ndarray, mask: np.ndarray, roles: np.ndarray, l
         w = np.where(pos > 0, (neg / np.maximum(pos, 1)) ** power, 1.0)
         return torch.tensor(np.clip(w, 1.0 / max_weight, max_weight), dtype=torch.float32)
 
+    def class_weight(counts):
+        n = counts.sum()
+        w = np.where(counts > 0, (n / np.maximum(len(counts) * counts, 1)) ** power, 1.0)
+        return torch.tensor(np.clip(w / w.mean(), 1.0 / max_weight, max_weight), dtype=torch.float32)
+
     talk = layout.talk_idx
     rows = (roles == CLIENT) & (mask[:, talk].min(1) > 0) & (labels[:, talk].sum(1) == 1)
-    counts = labels[rows][:, talk].sum(0)
-    n = counts.sum()
-    w = np.where(counts > 0, (n / np.maximum(len(talk) * counts, 1)) ** power, 1.0)
-    w = np.clip(w / w.mean(), 1.0 / max_weight, max_weight)
-    return {"therapist": pos_weight(layout.therapist_idx, THERAPIST), "talk": torch.tensor(w, dtype=torch.float32),
-            "client": pos_weight(layout.client_idx, CLIENT)}
+    out = {"therapist": pos_weight(layout.therapist_idx, THERAPIST), "talk": class_weight(labels[rows][:, talk].sum(0)),
+           "client": pos_weight(layout.client_idx, CLIENT)}
+    if layout.behaviour_idx:
+        targets, rows = behaviour_targets(labels, mask, roles, layout)
+        out["behaviour"] = class_weight(targets[rows].sum(0))
+    return out
+
+
+def behaviour_targets(labels: np.ndarray, mask: np.ndarray, roles: np.ndarray, layout: Layout):
+    """Soft behaviour targets (n, 6) and the rows that teach them.
+
+    A therapist row teaches the behaviour head when all five behaviours were decided; its
+    target spreads evenly over the behaviours present (a few AnnoMI rows carry two after the
+    annotators' vote), or is "other" when none is.
+    """
+    idx = layout.behaviour_idx
+    y = np.asarray(labels)[:, idx] > 0.5
+    rows = (np.asarray(roles) == THERAPIST) & (np.asarray(mask)[:, idx] > 0.5).all(1)
+    targets = np.zeros((len(y), len(idx) + 1), dtype=np.float32)
+    targets[:, :len(idx)] = y
+    targets[~y.any(1), OTHER_BEHAVIOUR] = 1.0
+    return targets / targets.sum(1, keepdims=True), rows
 
 
 class MultiTaskLoss(nn.Module):
-    """Weighted BCE on the multi-label heads + weighted CE on talk type, each on its role's rows.
+    """Weighted BCE on the multi-label heads + weighted CE on talk type (and behaviour), each on its role's rows.
 
     Only decided labels count (``mask``): a Welivita sentence teaches the codes its label set
     can express and nothing else. A client row teaches talk type only when exactly one talk
-    type is given. The three parts are averaged over their own elements and summed.
+    type is given; a therapist row teaches behaviour as :func:`behaviour_targets` says. The
+    parts are averaged over their own elements and summed.
 
     Parameters
     ----------
@@ -141,6 +180,7 @@ class MultiTaskLoss(nn.Module):
         self.register_buffer("therapist_pos", weights["therapist"])
         self.register_buffer("talk_weight", weights["talk"])
         self.register_buffer("client_pos", weights["client"])
+        self.register_buffer("behaviour_weight", weights.get("behaviour", torch.ones(len(layout.behaviour_idx) + 1)))
 
     @staticmethod
     def _bce(logits, labels, mask, pos_weight):
@@ -151,7 +191,7 @@ class MultiTaskLoss(nn.Module):
 
     def forward(self, logits, labels: torch.Tensor, mask: torch.Tensor, roles: torch.Tensor):
         """Total loss and its parts (floats) for one batch."""
-        therapist, talk, client = logits
+        therapist, talk, client = logits[:3]
         lay = self.layout
         is_t, is_c = roles == THERAPIST, roles == CLIENT
         l_t = self._bce(therapist[is_t], labels[is_t][:, lay.therapist_idx], mask[is_t][:, lay.therapist_idx],
@@ -163,5 +203,11 @@ class MultiTaskLoss(nn.Module):
             l_c = F.cross_entropy(talk[has_talk], talk_lab[has_talk].argmax(1), weight=self.talk_weight)
         else:
             l_c = talk.sum() * 0.0
-        total = l_t + l_c + l_r
-        return total, {"therapist": float(l_t.detach()), "talk": float(l_c.detach()), "client": float(l_r.detach())}
+        parts = {"therapist": l_t, "talk": l_c, "client": l_r}
+        if len(logits) > 3:
+            targets, rows = behaviour_targets(labels.numpy(), mask.numpy(), roles.numpy(), lay)
+            rows = torch.from_numpy(rows)
+            parts["behaviour"] = (F.cross_entropy(logits[3][rows], torch.from_numpy(targets[rows.numpy()]),
+                                                  weight=self.behaviour_weight) if rows.any() else logits[3].sum() * 0.0)
+        total = sum(parts.values())
+        return total, {k: float(v.detach()) for k, v in parts.items()}

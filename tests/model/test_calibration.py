@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from coder.model.calibration import Calibrator, best_offsets, best_threshold, fit_platt, fit_temperature
-from coder.model.layout import CLIENT, THERAPIST, Layout
+from coder.model.layout import BEHAVIOURS, CLIENT, THERAPIST, Layout
 
 
 def test_calibration_threshold_maximises_f1():
@@ -53,6 +53,32 @@ def test_calibration_thresholds_and_talk_offsets_applied_by_name():
     assert on == {"directing", "sustain_talk"}
 
 
+def test_calibration_behaviour_softmax_fits_and_decides():
+    lay = Layout.from_merges({})
+    names, idx = lay.names, lay.behaviour_idx
+    rng = np.random.default_rng(2)
+    n = 3000
+    logits = rng.normal(size=(n, 6)) * 3
+    truth = np.array([rng.choice(6, p=np.exp(l / 2) / np.exp(l / 2).sum()) for l in logits])
+    raw = np.full((n, len(names)), -np.inf)
+    raw[:, lay.therapist_idx] = 0.0
+    raw[:, idx] = (logits - np.log(np.exp(logits).sum(1, keepdims=True)))[:, :5]
+    labels, mask = np.zeros_like(raw), np.ones_like(raw)
+    rows = truth < 5
+    labels[np.flatnonzero(rows), np.asarray(idx)[truth[rows]]] = 1
+    allowed = lay.allowed([THERAPIST] * n)
+    cal = Calibrator.fit(raw, labels, mask, allowed, names, behaviours=BEHAVIOURS)
+    assert cal.behaviour_temperature == pytest.approx(2, rel=0.15)
+    assert cal.behaviour_offsets["other"] == 0.0 and "question_open" not in cal.platt
+    proba = cal.proba(raw, names)
+    assert (proba[:, idx].sum(1) < 1).all()
+    decided = cal.decide(proba, allowed, names)[:, idx]
+    assert decided.sum(1).max() == 1 and (decided.sum(1) == 0).any()  # one behaviour or none
+    picked = np.where(decided.any(1), decided.argmax(1), 5)
+    assert (picked == truth).mean() > (truth == np.bincount(truth).argmax()).mean()
+
+
 def test_calibration_round_trips_through_dict():
-    cal = Calibrator(platt={"a": (2.0, -1.0)}, talk_temperature=1.5, thresholds={"a": 0.3}, talk_offsets={"x": 0.2})
+    cal = Calibrator(platt={"a": (2.0, -1.0)}, talk_temperature=1.5, thresholds={"a": 0.3}, talk_offsets={"x": 0.2},
+                     behaviours=("a",), behaviour_temperature=0.8, behaviour_offsets={"a": 0.1, "other": 0.0})
     assert Calibrator.from_dict(cal.to_dict()) == cal

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from coder.model.classifier import EXCLUSIVE, ModelError, UtteranceClassifier
+from coder.model.layout import BEHAVIOURS
 from coder.pipeline import load_transcripts
 from coder.scheme import ALL_CODES, TALK_TYPES, THERAPIST_CODES
 from coder.session import Session, Utterance
@@ -63,20 +64,44 @@ def test_classifier_thresholds_are_applied(fitted, mini):
 
     clf = copy.copy(fitted)
     clf.calibrator_ = copy.deepcopy(fitted.calibrator_)
-    names = [n for n in clf.classes_ if n not in TALK_TYPES]
+    behaviours = set(clf.calibrator_.behaviours)
+    assert behaviours == set(BEHAVIOURS)  # the default recipe scores them with the behaviour softmax
+    names = [n for n in clf.classes_ if n not in TALK_TYPES and n not in behaviours]
     clf.calibrator_.thresholds = {n: 0.0 for n in names}
     coded = [u for s in clf.code(mini) for u in s.utterances]
     for u in coded:
         if u.role == "therapist":
-            dropped = set(THERAPIST_CODES) - set(u.codes)
-            assert len(dropped) == 2  # one of each exclusive pair is dropped, every other code kept
+            assert set(THERAPIST_CODES) - behaviours <= set(u.codes)  # every thresholded code kept
+            assert len(behaviours & set(u.codes)) <= 1  # one behaviour at most, by argmax
             for a, b in EXCLUSIVE:
-                assert len({a, b} & set(u.codes)) == 1
-                assert (a in u.codes) == (u.meta["proba"][a] >= u.meta["proba"][b])
+                assert len({a, b} & set(u.codes)) <= 1
     clf.calibrator_.thresholds = {n: 1.01 for n in names}
     coded = [u for s in clf.code(mini) for u in s.utterances]
-    assert all(set(u.codes) <= set(TALK_TYPES) for u in coded)
+    assert all(set(u.codes) <= set(TALK_TYPES) | behaviours for u in coded)
     assert all(len(u.codes) == 1 for u in coded if u.role == "client")
+
+
+@pytest.mark.parametrize("favour, expected", [("question_open", {"question_open"}), ("other", set())])
+def test_classifier_behaviour_offsets_pick_one_or_none(fitted, mini, favour, expected):
+    import copy
+
+    clf = copy.copy(fitted)
+    clf.calibrator_ = copy.deepcopy(fitted.calibrator_)
+    clf.calibrator_.behaviour_offsets = {favour: 50.0}
+    for u in (u for s in clf.code(mini) for u in s.utterances if u.role == "therapist"):
+        assert set(BEHAVIOURS) & set(u.codes) == expected
+        assert sum(u.meta["proba"][b] for b in BEHAVIOURS) <= 1 + 1e-9
+
+
+def test_classifier_without_behaviour_head_round_trips(tiny_config, mini, tmp_path):
+    import coder.model
+
+    cfg = tiny_config.__class__(**{**tiny_config.__dict__, "epochs": 1, "behaviour_head": False})
+    clf = UtteranceClassifier(cfg, progress=False).fit(corpus(1), corpus(1, "v"))
+    assert clf.network_.behaviour_head is None and clf.calibrator_.behaviours == ()
+    loaded = coder.model.load(clf.save(tmp_path / "plain"))
+    assert loaded.network_.behaviour_head is None
+    np.testing.assert_array_equal(loaded.predict_proba(mini), clf.predict_proba(mini))
 
 
 def test_classifier_code_carries_probabilities(fitted, mini):

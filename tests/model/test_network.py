@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from coder.model.layout import CLIENT, OTHER, THERAPIST, Layout
-from coder.model.network import MultiTaskLoss, MultiTaskNetwork, imbalance_weights
+from coder.model.network import MultiTaskLoss, MultiTaskNetwork, behaviour_targets, imbalance_weights
 from coder.scheme import ALL_CODES, TALK_TYPES, THERAPIST_CODES
 
 
@@ -75,3 +75,38 @@ def test_network_imbalance_weights_from_counts():
     w = imbalance_weights(y, np.ones((10, k)), roles, lay, power=1.0)
     assert float(w["therapist"][lay.therapist_idx.index(lay.names.index("question_open"))]) == pytest.approx(4.0)
     assert float(w["therapist"][lay.therapist_idx.index(lay.names.index("directing"))]) == 1.0
+
+
+def test_network_behaviour_head_scores_one_softmax(tiny_encoder_dir):
+    from coder.model.encoder import load_encoder
+
+    lay = Layout.from_merges({})
+    net = MultiTaskNetwork(load_encoder(tiny_encoder_dir)[0], lay, behaviour=True).eval()
+    ids = torch.tensor([[2, 10, 3, 11, 3]] * 2)
+    roles = torch.tensor([THERAPIST, CLIENT])
+    with torch.no_grad():
+        logits = net(ids, torch.ones_like(ids), torch.tensor([[0, 0, 0, 1, 1]] * 2))
+        raw = net.raw_scores(logits, roles).numpy()
+    assert len(logits) == 4 and logits[3].shape == (2, 6)
+    assert 0 < np.exp(raw[0, lay.behaviour_idx]).sum() < 1  # the rest is "other"
+    assert not np.isfinite(raw[1, lay.behaviour_idx]).any()
+
+
+def test_network_behaviour_targets_are_soft_and_masked():
+    lay = Layout.from_merges({})
+    k = len(lay.names)
+    y, m = np.zeros((4, k)), np.ones((4, k))
+    y[0, lay.names.index("question_open")] = 1
+    y[1, [lay.names.index("question_open"), lay.names.index("reflection_simple")]] = 1
+    m[3, lay.names.index("information")] = 0  # undecided: teaches no behaviour
+    targets, rows = behaviour_targets(y, m, np.array([THERAPIST] * 4), lay)
+    assert rows.tolist() == [True, True, True, False]
+    assert targets[0].tolist() == [1, 0, 0, 0, 0, 0] and targets[1].tolist() == [0.5, 0, 0.5, 0, 0, 0]
+    assert targets[2].tolist() == [0, 0, 0, 0, 0, 1]  # none of the five: "other"
+    weights = imbalance_weights(y, m, np.array([THERAPIST] * 4), lay)
+    loss = MultiTaskLoss(lay, weights)
+    logits = (torch.zeros(4, len(lay.therapist_idx)), torch.zeros(4, 3), torch.zeros(4, len(lay.client_idx)),
+              torch.zeros(4, 6))
+    _, parts = loss(logits, torch.tensor(y, dtype=torch.float32), torch.tensor(m, dtype=torch.float32),
+                    torch.tensor([THERAPIST] * 4))
+    assert parts["behaviour"] > 0
