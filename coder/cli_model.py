@@ -142,7 +142,7 @@ def train(
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="Hugging Face encoder folder; default the "
                                            "packaged all-MiniLM-L6-v2."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
-    epochs: int = typer.Option(4, "--epochs"),
+    epochs: int = typer.Option(3, "--epochs"),
     batch_size: int = typer.Option(16, "--batch-size"),
     lr: float = typer.Option(5e-5, "--lr", help="Encoder learning rate (heads: --head-lr)."),
     head_lr: float = typer.Option(1e-3, "--head-lr"),

@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Folder name of the model the project ships in ``models/``.
-DEFAULT_MODEL_NAME = "alliance-minilm-v1"
+DEFAULT_MODEL_NAME = "alliance-minilm-v2"
 
 
 def default_model_path() -> Path:

@@ -76,7 +76,7 @@ class TrainConfig:
     head_lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
-    epochs: int = 4
+    epochs: int = 3
     batch_size: int = 16
     eval_batch_size: int = 64
     seed: int = 13

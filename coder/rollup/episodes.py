@@ -11,6 +11,9 @@ the literal rule):
   at most ``max_gap`` (2) unmarked ones;
 * it closes when ``closing_window`` (3) consecutive unmarked client turns follow its last marked
   one — the *closing window* — or when the session ends;
+* an episode whose marker mass (its client utterances' summed marker probability, as in the
+  ``marker_mass`` column; the number of marked utterances with hard codes) stays below ``min_mass`` is not
+  reported (an isolated, uncertain marker is not yet a rupture episode);
 * it is **resolved** when the closing window is complete and holds at least one *engaged*
   client utterance: change or neutral talk, no marker, elaborated
   (:func:`coder.rollup.features.is_elaborated`); with probabilities,
@@ -52,6 +55,11 @@ class EpisodeConfig:
         is looked for.
     engaged_threshold : float
         Probability at or above which a client utterance in the window counts as engaged.
+    min_mass : float
+        Least marker mass (summed marker probability over the episode's client utterances) for
+        an episode to be reported; 0 reports every marked span (the guideline's literal rule).
+        Chosen on AnnoMI's out-of-fold model codes against the human episodes
+        (``benchmarks/rupture_episodes_model.py``; ``annotation_guidelines/rollup.md``).
     unit : str
         What ``max_gap`` and ``closing_window`` count: ``"turn"`` (client turns; default, see
         below) or ``"utterance"`` (client utterances, the guideline's literal default). A turn is
@@ -70,6 +78,7 @@ class EpisodeConfig:
     max_gap: int = 2
     closing_window: int = 3
     engaged_threshold: float = 0.5
+    min_mass: float = 0.0
     unit: str = "turn"
 
 
@@ -131,6 +140,8 @@ def find_episodes(utts: pd.DataFrame, config: EpisodeConfig | None = None) -> pd
             first = last = None
     if first is not None:
         spans.append((first, last))
+    if cfg.min_mass > 0:
+        spans = [(a, b) for a, b in spans if sum(float(u["rupture"].sum()) for u in units[a:b + 1]) >= cfg.min_mass]
     rows = [_episode(utts, units, marked, a, b, cfg) for a, b in spans]
     frame = pd.DataFrame(rows, columns=EPISODE_COLUMNS)
     frame["episode"] = np.arange(1, len(frame) + 1)

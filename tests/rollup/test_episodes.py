@@ -107,6 +107,18 @@ def test_episodes_threshold_applies_to_probabilities():
     assert low.n_marked == 2 and math.isclose(low.marker_mass, 1.1)
 
 
+def test_episodes_min_mass_drops_isolated_uncertain_markers():
+    weak = {"c_reject_intervention": 0.6, "neutral_talk": 0.9, "change_talk": 0.05, "sustain_talk": 0.05}
+    strong = {**weak, "c_reject_intervention": 0.9}
+    lone = [T, ("client", "No.", [], weak), T, client(text=ENGAGED), T, client(text=ENGAGED), T, client(text=ENGAGED)]
+    pattern = [T, ("client", "No.", [], strong), T, ("client", "No.", [], strong), T, client(text=ENGAGED),
+               T, client(text=ENGAGED), T, client(text=ENGAGED)]
+    rule = EpisodeConfig(min_mass=1.5)
+    assert len(episodes_of(lone)) == 1 and len(episodes_of(lone, rule)) == 0
+    (ep,) = episodes_of(pattern, rule).itertuples(index=False)
+    assert ep.n_marked == 2 and ep.marker_mass >= 1.5 and ep.resolved
+
+
 def test_episodes_family_probability_marks_when_codes_are_not_predicted_alone():
     p = {"w_denial": float("nan"), "withdrawal": 0.9, "neutral_talk": 1.0}
     (ep,) = episodes_of([T, ("client", "I'm fine.", [], p)]).itertuples(index=False)
