@@ -50,7 +50,7 @@ def rollup_command(
     step: Optional[float] = typer.Option(None, "--step", help="Segment step in minutes (default 1)."),
     window_utterances: Optional[int] = typer.Option(None, "--window-utterances",
                                                     help="Segment length in utterances without times (default 40)."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="Marker probability threshold (0.5)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Marker probability threshold (0.3)."),
     n_boot: Optional[int] = typer.Option(None, "--n-boot", help="Bootstrap resamples for the bands (500)."),
     hard: bool = typer.Option(False, "--hard-codes", help="Ignore p_<code> columns; use the codes only."),
 ) -> None:

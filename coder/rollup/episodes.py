@@ -47,7 +47,11 @@ class EpisodeConfig:
     Attributes
     ----------
     threshold : float
-        Probability at or above which a marker (or a therapist response code) counts as present.
+        Probability at or above which a rupture marker counts as present. 0.3, chosen on
+        AnnoMI's out-of-fold model codes against the human episodes (episode F1 0.36 against
+        0.25 at 0.5; ``benchmarks/rupture_episodes_model.py``); hard codes are 0 or 1 either way.
+    response_threshold : float
+        Probability at or above which a therapist code counts as part of the response.
     max_gap : int
         Unmarked client utterances allowed between two marked ones of the same episode.
     closing_window : int
@@ -74,7 +78,8 @@ class EpisodeConfig:
     is documented in ``annotation_guidelines/rollup.md``.
     """
 
-    threshold: float = 0.5
+    threshold: float = 0.3
+    response_threshold: float = 0.5
     max_gap: int = 2
     closing_window: int = 3
     engaged_threshold: float = 0.5
@@ -149,7 +154,7 @@ def find_episodes(utts: pd.DataFrame, config: EpisodeConfig | None = None) -> pd
 
 
 def _episode(utts, units, marked, a: int, b: int, cfg: EpisodeConfig) -> dict:
-    thr = cfg.threshold
+    thr, rthr = cfg.threshold, cfg.response_threshold
     in_span = pd.concat(units[a:b + 1])
     span_marked = in_span[in_span["rupture"] >= thr]
     first, last = span_marked.iloc[0], span_marked.iloc[-1]
@@ -171,7 +176,7 @@ def _episode(utts, units, marked, a: int, b: int, cfg: EpisodeConfig) -> dict:
     escalating_p = float(ther["escalating"].max()) if len(ther) else 0.0
     final = "none"
     for row in ther.itertuples(index=False):
-        rep, esc = row.repair >= thr, row.escalating >= thr
+        rep, esc = row.repair >= rthr, row.escalating >= rthr
         if rep or esc:
             final = _response_kind(rep, esc)
     mass = float(in_span["rupture"].sum())
@@ -181,10 +186,10 @@ def _episode(utts, units, marked, a: int, b: int, cfg: EpisodeConfig) -> dict:
         "first_position": int(first.position), "last_position": int(last.position),
         "start": first.start, "end": last.end if pd.notna(last.end) else last.start,
         "family": family, "markers": ";".join(markers), "n_marked": int(len(span_marked)),
-        "marker_mass": round(mass, 3), "severity": _severity(mass, markers, escalating_p >= thr),
-        "response": _response_kind(repair_p >= thr, escalating_p >= thr), "response_final": final,
-        "response_helpful": ";".join(_present(ther, THERAPIST_HELPFUL, thr)),
-        "response_harmful": ";".join(_present(ther, THERAPIST_HARMFUL, thr)),
+        "marker_mass": round(mass, 3), "severity": _severity(mass, markers, escalating_p >= rthr),
+        "response": _response_kind(repair_p >= rthr, escalating_p >= rthr), "response_final": final,
+        "response_helpful": ";".join(_present(ther, THERAPIST_HELPFUL, rthr)),
+        "response_harmful": ";".join(_present(ther, THERAPIST_HARMFUL, rthr)),
         "repair_p": round(repair_p, 4), "escalating_p": round(escalating_p, 4),
         "resolved": resolved, "resolved_by": str(hits["utterance_id"].iloc[0]) if resolved else "",
         "window_end_position": end_pos, "window_complete": bool(complete),
@@ -229,6 +234,8 @@ def worst_moment(utts: pd.DataFrame, harmful_weights: dict[str, float], *, windo
         return None
     idx = np.arange(i, i + min(window, len(s)))
     hot = idx[s[idx] >= 0.25]
+    if not len(hot):  # strain spread thinly over the stretch: point at its most strained utterance
+        hot = idx[[int(np.argmax(s[idx]))]]
     a, b = int(hot[0]), int(hot[-1])
     first, last = utts.iloc[a], utts.iloc[b]
     return {"first_position": a, "last_position": b, "first_utterance_id": str(first.utterance_id),

@@ -30,3 +30,24 @@ def test_shipped_model_codes_long_session():
     assert all(len(set(u.codes) & set(TALK_TYPES)) == 1 for u in utts if u.role == "client")
     therapist_codes = {c for u in utts if u.role == "therapist" for c in u.codes}
     assert {"question_open", "reflection_complex"} & therapist_codes
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason=f"models/{DEFAULT_MODEL_NAME} not shipped yet")
+def test_shipped_model_finds_both_long_session_ruptures_resolved():
+    """With the model's codes (not the answer key), each constructed rupture overlaps a resolved episode."""
+    import coder.model
+    from coder.io._common import parse_time
+    from coder.pipeline import load_transcripts
+    from coder.rollup.scores import RollupConfig
+    from coder.rollup.tables import analyse, tables_from
+    from tests.rollup.long_session import key_rows
+
+    coded = coder.model.load(SHIPPED).code(load_transcripts([EXAMPLE]).sessions)
+    ruptures = tables_from(analyse(coded, config=RollupConfig(n_boot=20)))["ruptures"]
+    for key in key_rows():
+        a, b = parse_time(key["first_time"]), parse_time(key["last_time"])
+        hits = ruptures[(ruptures["start"] <= b) & (ruptures["end"] >= a)]
+        assert len(hits), f"no model episode overlaps the {key['family']} rupture {a}-{b} s"
+        assert hits["family"].isin([key["family"], "mixed"]).any()
+        assert hits["resolved"].all()

@@ -98,13 +98,14 @@ def test_episodes_count_turns_not_sentences_by_default():
 
 def test_episodes_threshold_applies_to_probabilities():
     p_hi = {"c_reject_intervention": 0.8, "neutral_talk": 0.9, "change_talk": 0.05, "sustain_talk": 0.05}
-    p_lo = {**p_hi, "c_reject_intervention": 0.3}
+    p_lo = {**p_hi, "c_reject_intervention": 0.2}
     items = [T, ("client", "No.", [], p_hi), T, ("client", "No.", [], p_lo)]
     eps = episodes_of(items)
     assert len(eps) == 1 and eps.iloc[0].first_utterance_id == "1" and eps.iloc[0].n_marked == 1
     assert math.isclose(eps.iloc[0].marker_mass, 0.8)
-    (low,) = episodes_of(items, EpisodeConfig(threshold=0.25)).itertuples(index=False)
-    assert low.n_marked == 2 and math.isclose(low.marker_mass, 1.1)
+    (low,) = episodes_of(items, EpisodeConfig(threshold=0.15)).itertuples(index=False)
+    assert low.n_marked == 2 and math.isclose(low.marker_mass, 1.0)
+    assert len(episodes_of(items, EpisodeConfig(threshold=0.9))) == 0
 
 
 def test_episodes_min_mass_drops_isolated_uncertain_markers():
@@ -132,6 +133,11 @@ def test_episodes_worst_moment_finds_the_harmful_stretch():
     worst = worst_moment(utterance_table(session), ScaleMapping().harmful_weights)
     assert worst["first_position"] == 20 and worst["last_position"] == 25
     assert worst_moment(utterance_table(make_session(calm)), ScaleMapping().harmful_weights) is None
+    # many weak markers, none above 0.25 on its own: the link goes to the most strained one
+    weak = [T, ("client", "Hm.", [], {"c_reject_intervention": 0.2, "neutral_talk": 1.0})] * 5
+    weak[5] = ("client", "Hm.", [], {"c_reject_intervention": 0.24, "neutral_talk": 1.0})
+    worst = worst_moment(utterance_table(make_session(weak)), ScaleMapping().harmful_weights, min_strain=0.5)
+    assert worst["first_position"] == worst["last_position"] == 5
 
 
 @pytest.mark.parametrize("unit", ["nonsense"])
