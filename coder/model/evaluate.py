@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from coder.model.layout import FAMILIES, ROLE_IDS, Layout
+from coder.model.layout import BEHAVIOURS, FAMILIES, ROLE_IDS, Layout
 from coder.scheme import TALK_TYPES, family
 
 #: AnnoMI's fine therapist codes (the issue's headline fine-code macro-F1).
-ANNOMI_FINE_CODES = ("question_open", "question_closed", "reflection_simple", "reflection_complex", "information")
+ANNOMI_FINE_CODES = BEHAVIOURS
 METRIC_COLUMNS = ["family", "precision", "recall", "f1", "kappa", "support", "predicted", "n"]
 
 
