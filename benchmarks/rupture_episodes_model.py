@@ -7,6 +7,10 @@ codes of the same transcript (a match: the marked spans overlap, give or take ``
 utterances). Episode-level precision, recall and F1 are reported over a grid of the episode
 rule's ``threshold`` and ``min_mass`` (``coder.rollup.episodes.EpisodeConfig``); the grid point
 with the best F1 is how the defaults were chosen — on AnnoMI, never on the embedded examples.
+Then, at the default threshold, each human episode with an overlapping model episode is compared
+on its family (withdrawal, confrontation, mixed) over a grid of ``mixed_share``, the share of
+family probability the smaller family needs before an episode is called mixed (the human
+episodes are found with the same rule from hard codes).
 
 Run: ``.venv/bin/python benchmarks/rupture_episodes_model.py DIR [--json OUT]``.
 """
@@ -34,6 +38,7 @@ from coder.rollup.features import utterance_table  # noqa: E402
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 MIN_MASS = (0.0, 1.0, 1.5, 2.0)
+MIXED_SHARE = (0.0, 0.2, 0.25, 0.33, 0.4)
 
 
 def spans(frame: pd.DataFrame) -> list[tuple[int, int]]:
@@ -59,6 +64,25 @@ def agreement(model_tables, human_eps, config: EpisodeConfig, slack: int) -> dic
             "human_episodes": n_true, "precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
 
 
+def family_agreement(model_tables, human_tables, config: EpisodeConfig, slack: int) -> dict:
+    """Family accuracy over human episodes matched by a model episode (the most overlapping one)."""
+    pairs = []
+    for sid, utts in model_tables.items():
+        found, truth = find_episodes(utts, config), find_episodes(human_tables[sid], config)
+        for t in truth.itertuples(index=False):
+            lo, hi = t.first_position - slack, t.last_position + slack
+            overlap = (found["last_position"].clip(upper=hi) - found["first_position"].clip(lower=lo))
+            best = overlap[overlap >= 0]
+            if len(best):
+                pairs.append((t.family, found.loc[best.idxmax(), "family"]))
+    frame = pd.DataFrame(pairs, columns=["human", "model"])
+    counts = frame.value_counts().rename("n").reset_index()
+    return {"mixed_share": config.mixed_share, "matched": len(frame),
+            "family_accuracy": round(float((frame["human"] == frame["model"]).mean()), 3) if len(frame) else None,
+            "model_mixed": int((frame["model"] == "mixed").sum()), "human_mixed": int((frame["human"] == "mixed").sum()),
+            "pairs": counts.to_dict(orient="records")}
+
+
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -70,14 +94,16 @@ def main() -> dict:
     model_tables = {s.id: utterance_table(s) for s in sessions}
     humans, _ = human_sessions(joined)
     base = EpisodeConfig()
-    human_eps = {s.id: spans(find_episodes(utterance_table(s, use_proba=False), base))
-                 for s in humans if s.id in model_tables}
+    human_tables = {s.id: utterance_table(s, use_proba=False) for s in humans if s.id in model_tables}
+    human_eps = {sid: spans(find_episodes(t, base)) for sid, t in human_tables.items()}
     grid = [agreement(model_tables, human_eps, replace(base, threshold=t, min_mass=m), args.slack)
             for t in THRESHOLDS for m in MIN_MASS]
     best = max(grid, key=lambda r: r["f1"])
     result = {"what": "rupture episodes from out-of-fold MODEL probabilities vs from the human codes (AnnoMI)",
               "predictions": str(args.folder), "n_transcripts": len(model_tables), "slack_utterances": args.slack,
-              "grid": grid, "best": best}
+              "grid": grid, "best": best,
+              "family": [family_agreement(model_tables, human_tables, replace(base, mixed_share=m), args.slack)
+                         for m in MIXED_SHARE]}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -87,3 +113,4 @@ if __name__ == "__main__":
     out = main()
     print(pd.DataFrame(out["grid"]).to_string(index=False))
     print("best:", out["best"])
+    print(pd.DataFrame(out["family"]).drop(columns="pairs").to_string(index=False))

@@ -120,6 +120,20 @@ def test_episodes_min_mass_drops_isolated_uncertain_markers():
     assert ep.n_marked == 2 and ep.marker_mass >= 1.5 and ep.resolved
 
 
+@pytest.mark.parametrize("stray, share, family", [
+    (0.35, 0.0, "mixed"),          # any crossing of both families: mixed (the literal rule)
+    (0.35, 0.25, "withdrawal"),    # a stray confrontation probability under a quarter of the mass
+    (0.9, 0.25, "mixed"),          # both families strongly present
+])
+def test_episodes_mixed_share_keeps_the_dominant_family(stray, share, family):
+    base = {"neutral_talk": 0.9, "change_talk": 0.05, "sustain_talk": 0.05}
+    items = [T, ("client", "Fine.", [], {**base, "w_minimal_response": 0.9}),
+             T, ("client", "Whatever.", [], {**base, "w_minimal_response": 0.8, "c_defend_self": stray}),
+             T, ("client", "Sure.", [], {**base, "w_minimal_response": 0.9})]
+    (ep,) = episodes_of(items, EpisodeConfig(mixed_share=share)).itertuples(index=False)
+    assert ep.family == family and ep.n_marked == 3
+
+
 def test_episodes_family_probability_marks_when_codes_are_not_predicted_alone():
     p = {"w_denial": float("nan"), "withdrawal": 0.9, "neutral_talk": 1.0}
     (ep,) = episodes_of([T, ("client", "I'm fine.", [], p)]).itertuples(index=False)
