@@ -29,21 +29,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from rollup_validity_model import load_predictions  # noqa: E402
 
 from coder.data.annomi import map_fields, read_annomi_csv  # noqa: E402
+from coder.model.evaluate import binary_metrics  # noqa: E402
 from coder.model.layout import BEHAVIOURS  # noqa: E402
 from coder.scheme import TALK_TYPES  # noqa: E402
 
 TARGETS = {"annomi_fine": ("therapist", BEHAVIOURS), "talk_type": ("client", TALK_TYPES)}
 
 
-def f1(truth: list[bool], pred: list[bool]) -> float:
-    """Binary F1 (symmetric in its arguments); NaN when neither side has a positive."""
-    a, b = np.asarray(truth, bool), np.asarray(pred, bool)
-    denominator = a.sum() + b.sum()
-    return float(2 * (a & b).sum() / denominator) if denominator else float("nan")
-
-
 def code_f1(x: list[set], y: list[set], codes) -> dict[str, float]:
-    return {c: f1([c in s for s in x], [c in s for s in y]) for c in codes}
+    """Per-code F1 of two coders (symmetric; NaN where neither assigns the code)."""
+    return {c: binary_metrics([c in s for s in x], [c in s for s in y])["f1"] for c in codes}
 
 
 def multi_coded(raw: pd.DataFrame, predictions: pd.DataFrame, role: str):

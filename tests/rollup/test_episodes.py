@@ -121,9 +121,9 @@ def test_episodes_min_mass_drops_isolated_uncertain_markers():
 
 
 @pytest.mark.parametrize("stray, share, family", [
-    (0.35, 0.0, "mixed"),          # any crossing of both families: mixed (the literal rule)
-    (0.35, 0.25, "withdrawal"),    # a stray confrontation probability under a quarter of the mass
-    (0.9, 0.25, "mixed"),          # both families strongly present
+    (0.35, 0.0, "mixed"),                            # any crossing of both families: the literal rule
+    (0.35, EpisodeConfig.mixed_share, "withdrawal"),  # default: a stray confrontation probability
+    (0.9, 0.2, "mixed"),                             # both families strongly present
 ])
 def test_episodes_mixed_share_keeps_the_dominant_family(stray, share, family):
     base = {"neutral_talk": 0.9, "change_talk": 0.05, "sustain_talk": 0.05}
