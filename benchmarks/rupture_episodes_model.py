@@ -38,7 +38,7 @@ from coder.rollup.features import utterance_table  # noqa: E402
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 MIN_MASS = (0.0, 1.0, 1.5, 2.0)
-MIXED_SHARE = (0.0, 0.2, 0.25, 0.33, 0.4)
+MIXED_SHARE = (0.0, 0.2, 0.25, 1 / 3, 0.4)
 
 
 def spans(frame: pd.DataFrame) -> list[tuple[int, int]]:
