@@ -32,6 +32,9 @@ class LoadReport:
         Guesses and other things a user should check (e.g. heuristic roles).
     skipped : Counter
         Source lines skipped, by reason (comments, empty text, repeated rows…).
+    skipped_words : Counter
+        Words in those lines, by reason: with the words kept in ``sessions`` they make up every
+        word of the input read (the word accounting every reader keeps).
     n_files : int
         Files attempted.
     """
@@ -40,21 +43,35 @@ class LoadReport:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    skipped_words: Counter = field(default_factory=Counter)
     n_files: int = 0
 
     @property
     def n_utterances(self) -> int:
         return sum(len(s.utterances) for s in self.sessions)
 
+    def add_skips(self, entries: list) -> None:
+        """Count a reader's skip records ``(line, reason[, words])`` by reason."""
+        for entry in entries:
+            reason = entry[1]
+            reason = "repeated rows" if reason.startswith("repeats") else reason.split(" (")[0]
+            self.skipped[reason] += 1
+            self.skipped_words[reason] += entry[2] if len(entry) > 2 else 0
+
     def summary(self) -> str:
-        """One line: files, sessions, utterances kept, lines skipped (by reason), failures."""
-        skipped = sum(self.skipped.values())
-        reasons = ", ".join(f"{n} {r}" for r, n in self.skipped.most_common())
+        """One line: files, sessions, utterances kept, lines skipped (by reason, with their words), failures."""
         text = (f"{self.n_files} file(s): {len(self.sessions)} session(s), {self.n_utterances} utterance(s) kept; "
-                f"{skipped} line(s) skipped" + (f" ({reasons})" if reasons else ""))
+                + describe_skips(self.skipped, self.skipped_words))
         if self.failures:
             text += f"; {len(self.failures)} failed"
         return text
+
+
+def describe_skips(skipped: Counter, skipped_words: Counter | None = None) -> str:
+    """``N line(s) skipped (n reason [w word(s)], …)`` for a summary line; words shown where there are any."""
+    words = skipped_words or Counter()
+    reasons = ", ".join(f"{n} {r}" + (f" [{words[r]} word(s)]" if words[r] else "") for r, n in skipped.most_common())
+    return f"{sum(skipped.values())} line(s) skipped" + (f" ({reasons})" if reasons else "")
 
 
 def load_transcripts(
@@ -107,8 +124,7 @@ def load_transcripts(
             report.failures.append(f"{path}: could not read ({type(err).__name__}: {' '.join(str(err).split())})")
             sessions = []
         for session in sessions:
-            for _line, reason in session.meta.get("skipped", []):
-                report.skipped[reason.split(" (")[0] if not reason.startswith("repeats") else "repeated rows"] += 1
+            report.add_skips(session.meta.get("skipped", []))
             if session.id in seen:
                 report.failures.append(f"{path}: session id {session.id!r} was already read from {seen[session.id]}; "
                                        "give the files distinct names or session ids")

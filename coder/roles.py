@@ -1,10 +1,14 @@
-"""Who is the therapist and who the client: explicit labels, user-given roles, then a heuristic.
+"""Who is the therapist and who the client: user-given roles, explicit labels, then a heuristic.
 
-The heuristic (used only when neither labels nor ``--therapist``/``--roles`` settle it) scores
-the two most talkative speakers on what therapists do more: ask questions, reflect ("so you…",
-"it sounds like…"), open the session, and say less than the client. It names its guess in a
-warning; when the scores are too close the session is refused with a ``RoleError`` rather
-than coded with roles that may be swapped.
+Order: a roles file (``--roles``), then names given with ``--therapist``, then role words in
+the labels or a role column (``Therapist``, ``C``, ``Patient 2``); with ``--therapist`` the
+remaining speakers are clients. Otherwise the heuristic scores the two most talkative unlabelled
+speakers — named ones (``Ana``) or diarisation labels (``SPEAKER_00``, ``Speaker 1``) — on what
+therapists do more: ask questions, reflect ("so you…", "it sounds like…"), open the session,
+and say less than the client. It names its guess in a warning; when the scores are too close
+the session is refused with a ``RoleError`` rather than coded with roles that may be swapped.
+When therapist and client are settled, further speakers (a partner, an interpreter) are
+``other``, with a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ _THERAPIST_WORDS = {
     "t", "th", "ther", "therapist", "counselor", "counsellor", "clinician", "interviewer", "psychologist",
     "psychotherapist", "provider", "practitioner", "doctor", "dr", "analyst", "coach", "helper", "listener",
 }
-_CLIENT_WORDS = {"c", "cl", "client", "patient", "p", "pt", "interviewee", "speaker", "seeker", "consultee"}
+_CLIENT_WORDS = {"c", "cl", "client", "patient", "p", "pt", "interviewee", "seeker", "consultee"}
+#: Labels diarisation writes (pyannote/WhisperX ``SPEAKER_00``, ``Speaker 1``, ``spk2``, ``Speaker A``):
+#: they say nothing about the role, so such speakers go to the heuristic.
+_GENERIC = re.compile(r"^(?:unknown[\s_\-]*)?(?:speaker|spk|spkr|voice|person)(?:[\s_\-]*(?:\d+|[a-z]))?$", re.I)
 _REFLECTION = re.compile(
     r"^(so,? )?(it )?(sounds|seems|feels) (like|as if)|^so,? you('re| are| feel| think| want)|^you('re| are) (feeling|saying)"
     r"|^what i('m| am) hearing|^you feel|^it's like you",
@@ -36,7 +43,8 @@ class RoleConfig:
     Attributes
     ----------
     therapist : list of str
-        Speaker names to take as therapist (``--therapist``); every other named speaker is a client.
+        Speaker names to take as therapist (``--therapist``); every other speaker whose label
+        names no role (``Therapist``, ``Client``…) is a client.
     roles : dict
         ``{(session_id or None, speaker): role}`` from a roles file; ``None`` matches any session.
     min_margin : float
@@ -60,6 +68,11 @@ def role_from_label(label: str | None) -> str | None:
     if word == "other":
         return "other"
     return None
+
+
+def is_generic_label(label: str | None) -> bool:
+    """True for diarisation labels such as ``SPEAKER_00``, ``Speaker 1``, ``spk_2`` or ``Speaker B``."""
+    return bool(label) and bool(_GENERIC.match(str(label).strip()))
 
 
 def read_roles_file(path: str | Path) -> dict[tuple[str | None, str], str]:
@@ -96,16 +109,25 @@ def identify_roles(session: Session, config: RoleConfig | None = None) -> list[s
         raise RoleError(source, f"session {session.id}: only one speaker ({speakers[0]!r}); "
                         "cannot tell therapist from client")
     given = {u.speaker: u.role for u in session.utterances if u.role}
+    therapist_names = {_norm(n) for n in config.therapist}
+    roles_map = {(sid, _norm(s)): r for (sid, s), r in config.roles.items()}
     roles: dict[str, str | None] = {}
     for s in speakers:
         roles[s] = (
-            config.roles.get((session.id, s))
-            or config.roles.get((None, s))
-            or ("therapist" if s in config.therapist else ("client" if config.therapist else None))
+            roles_map.get((session.id, s))
+            or roles_map.get((None, s))
+            or ("therapist" if s in therapist_names else None)
             or role_from_label(given.get(s))
             or role_from_label(s)
         )
     warnings: list[str] = []
+    if therapist_names:  # --therapist: every other unlabelled speaker is a client
+        rest = [s for s in speakers if roles[s] is None]
+        for s in rest:
+            roles[s] = "client"
+        if len(rest) > 1:
+            warnings.append(f"session {session.id}: speakers {', '.join(rest)} all taken as client (--therapist); "
+                            "use --roles to make a third speaker 'other'")
     unknown = [s for s in speakers if roles[s] is None]
     if unknown:
         warnings += _guess(session, roles, unknown, config)
@@ -120,12 +142,21 @@ def identify_roles(session: Session, config: RoleConfig | None = None) -> list[s
 
 
 def _guess(session: Session, roles: dict, unknown: list[str], config: RoleConfig) -> list[str]:
-    known = {r for r in roles.values() if r}
+    known = {r for r in roles.values() if r in ("therapist", "client")}
     words = {s: sum(len(u.text.split()) for u in session.utterances if u.speaker == s) for s in unknown}
-    if len(known) == 1 and len(unknown) == 1:
-        roles[unknown[0]] = "client" if "therapist" in known else "therapist"
-        return []
-    if known:  # one or both roles given: the rest are extra speakers
+    by_words = sorted(unknown, key=lambda s: -words[s])
+    if len(known) == 1:  # one role given: the most talkative unlabelled speaker has the other
+        missing = "client" if "therapist" in known else "therapist"
+        roles[by_words[0]] = missing
+        out = []
+        if len(unknown) > 1:
+            out.append(f"session {session.id}: speaker {by_words[0]!r} taken as {missing} (most words of the "
+                       f"unlabelled speakers); {', '.join(repr(s) for s in by_words[1:])} taken as 'other'; check, "
+                       "or pass --roles")
+        for s in by_words[1:]:
+            roles[s] = "other"
+        return out
+    if known:  # both roles given: the rest are extra speakers
         for s in unknown:
             roles[s] = "other"
         return [f"session {session.id}: speakers {', '.join(unknown)} have no role; taken as 'other'"]
@@ -153,3 +184,10 @@ def _therapist_score(session: Session, speaker: str, main: list[str]) -> float:
     reflections = sum(bool(_REFLECTION.search(u.text.strip())) for u in utts) / len(utts)
     first = 1.0 if session.utterances[0].speaker == speaker else 0.0
     return questions + reflections + 0.1 * first + 0.5 * (0.5 - share)
+
+
+def _norm(name: str) -> str:
+    """A speaker name as the readers store it (NFC, no zero-width characters, single spaces)."""
+    from coder.io._common import clean
+
+    return " ".join(clean(str(name)).split())

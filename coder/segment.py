@@ -51,7 +51,12 @@ class SegmenterConfig:
 
 
 def split_sentences(text: str, *, max_words: int = 60) -> list[tuple[int, int]]:
-    """Character spans ``(start, end)`` of the utterances in ``text``."""
+    """Character spans ``(start, end)`` of the utterances in ``text``.
+
+    The spans cover all of ``text`` but the whitespace between them: every character the
+    sentence splitter leaves out of its tokens (symbols, odd Unicode) stays in a span, so
+    segmenting never drops a word.
+    """
     spans = []
     for paragraph in analyze(text):
         for sentence in paragraph:
@@ -59,11 +64,31 @@ def split_sentences(text: str, *, max_words: int = 60) -> list[tuple[int, int]]:
                 first = sentence[0]
                 last = sentence[-1]
                 spans.append([first.offset, last.offset + len(last.value)])
-    spans = _merge_fragments(text, spans)
+    spans = _merge_fragments(text, _cover(text, spans))
     out: list[tuple[int, int]] = []
     for a, b in spans:
         out += _cut_long(text, a, b, max_words)
-    return out
+    return [(a, b) for a, b in (_trim(text, a, b) for a, b in out) if a < b]
+
+
+def _cover(text: str, spans: list[list[int]]) -> list[list[int]]:
+    """Spans widened to meet each other and the ends of ``text``, cut only where there is whitespace."""
+    cuts = [0]
+    for a, _b in spans[1:]:
+        while 0 < a < len(text) and not (text[a - 1].isspace() or text[a].isspace()):
+            a -= 1  # a sentence boundary inside a run of non-space characters ("ok.Next"): no cut there
+        if a > cuts[-1]:
+            cuts.append(a)
+    cuts.append(len(text))
+    return [[a, b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
 
 
 def _merge_fragments(text: str, spans: list[list[int]]) -> list[list[int]]:

@@ -15,7 +15,7 @@ TWO = "T: How are you?\nC: Fine, thanks.\n"
 CASES = [
     ("empty file", "empty.txt", "", "empty file", None),
     ("blank file", "blank.csv", "  \n\n", "empty file", None),
-    ("binary file", "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", "binary file, not a text transcript", None),
+    ("binary file", "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", "binary file (NUL bytes", None),
     ("unknown format", "notes.pdf", "%PDF-1.4", "unknown format '.pdf'", None),
     ("undecodable text", "odd.txt", b"T: caf\x81\nC: ok\n", "cannot decode as UTF-8 or cp1252", 1),
     ("no speaker prefixes", "prose.txt", "Once upon a time\nthere was a session.\n", "no speaker-prefixed lines found", 1),
@@ -66,9 +66,54 @@ def test_bad_input_gives_documented_one_line_error(tmp_path, case, name, content
     assert "\n" not in failure
 
 
+def test_bad_input_missing_folder_says_it_does_not_exist(tmp_path):
+    """D10: a missing folder gave "unknown format '(no extension)'"."""
+    report = load_transcripts([tmp_path / "sessions"])
+    assert report.failures == [f"{tmp_path / 'sessions'}: no such file or folder"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"\xff\xfeT\x00:\x00 \x00\x00\xd8", "looks like UTF-16 text but is not valid UTF-16"),
+     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL bytes, and no UTF-16 or UTF-32 byte-order mark)"),
+     (b"T: hi\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\nC: ok", "binary file (control bytes")],
+)
+def test_bad_input_says_what_undecodable_bytes_are(tmp_path, content, message):
+    path = _write(tmp_path, "odd.txt", content)
+    (failure,) = load_transcripts([path]).failures
+    assert message in failure
+
+
+def test_bad_input_long_utterance_warns_naming_session_and_utterance(caplog):
+    """D11: an utterance of 5,000 words was coded from its first 128 tokens with no warning."""
+    from coder.model.inputs import Example, encode
+
+    class Tokenizer:  # one token per word, ids from a running vocabulary
+        cls_token_id, sep_token_id = 1, 2
+
+        def __init__(self):
+            self.vocab = {}
+
+        def __call__(self, texts, add_special_tokens=False, verbose=False):
+            one = isinstance(texts, str)
+            ids = [[self.vocab.setdefault(w, len(self.vocab) + 3) for w in t.split()]
+                   for t in ([texts] if one else texts)]
+            return {"input_ids": ids[0] if one else ids}
+
+    examples = [Example("Fine thanks.", "client", [], ("s1", "0")),
+                Example(" ".join(["word"] * 5000), "client", [("therapist", "How are you?")], ("s1", "1"))]
+    with caplog.at_level("WARNING"):
+        encoded = encode(Tokenizer(), examples, max_length=128)
+    assert encoded.truncated == [(1, 5001)]
+    assert max(encoded.lengths) == 128
+    (record,) = caplog.records
+    assert "session s1 utterance 1 (5001 tokens)" in record.getMessage()
+    assert "first 125 tokens" in record.getMessage()
+
+
 def test_bad_input_missing_file(tmp_path):
     report = load_transcripts([tmp_path / "nowhere.txt"])
-    assert report.failures == [f"{tmp_path / 'nowhere.txt'}: no such file"]
+    assert report.failures == [f"{tmp_path / 'nowhere.txt'}: no such file or folder"]
 
 
 @pytest.mark.parametrize(("case", "name", "content", "message", "line"), CASES[:6], ids=[c[0] for c in CASES[:6]])
@@ -89,12 +134,13 @@ def test_bad_input_batch_goes_on_and_reports(tmp_path):
     assert result.exit_code == 2
     assert f"{bad}: empty file" in result.output
     assert "only one speaker" in result.output
-    assert "3 file(s): 1 session(s), 10 utterance(s) kept; 1 line(s) skipped (1 comment); 2 failed" in result.output
+    assert ("3 file(s): 1 session(s), 10 utterance(s) kept; 1 line(s) skipped (1 comment [7 word(s)]); 2 failed"
+            in result.output)
     assert out.read_text().count("\nmini,") == 10
 
 
 def test_bad_input_skipped_rows_are_counted(tmp_path):
-    path = _write(tmp_path, "gaps.csv", "speaker,text\nT,Hi there.\nC,\nC,Hello.\nT,n/a\n")
+    path = _write(tmp_path, "gaps.csv", "speaker,text\nT,Hi there.\nC,\nC,Hello.\nT,  \n")
     report = load_transcripts([path])
     assert report.failures == []
     assert report.skipped == {"empty text": 2}

@@ -83,3 +83,46 @@ def test_roles_file_bad_role(tmp_path):
     path.write_text("speaker,role\nAna,boss\n")
     with pytest.raises(Exception, match=r"roles.csv:2: unknown role 'boss'"):
         read_roles_file(path)
+
+
+@pytest.mark.parametrize("label", ["SPEAKER_00", "Speaker 1", "speaker_2", "spk0", "Speaker B", "Unknown Speaker 3"])
+def test_roles_diarisation_labels_say_nothing_about_role(label):
+    assert role_from_label(label) is None
+
+
+@pytest.mark.parametrize("names", [("SPEAKER_00", "SPEAKER_01"), ("Speaker 1", "Speaker 2")])
+def test_roles_diarised_speakers_are_guessed_with_warning(names):
+    """Diarised files were refused unless --therapist was given ('Speaker 1' read as a client word)."""
+    a, b = names
+    s = _session([(a if spk == "Ana" else b, txt) for spk, txt in COUNSELLING])
+    warnings = identify_roles(s)
+    assert s.speakers == {a: "therapist", b: "client"}
+    assert len(warnings) == 1 and f"guessed roles therapist={a!r}, client={b!r}" in warnings[0]
+
+
+def test_roles_explicit_label_wins_over_therapist_option():
+    """D11: --therapist X turned a speaker literally labelled 'Therapist' into a client."""
+    s = _session([("Therapist", "Hello."), ("Sam", "Hi."), ("Dr. Lee", "Welcome.")])
+    identify_roles(s, RoleConfig(therapist=["Dr. Lee"]))
+    assert s.speakers == {"Therapist": "therapist", "Sam": "client", "Dr. Lee": "therapist"}
+
+
+def test_roles_therapist_option_warns_when_several_become_clients():
+    s = _session([("Ana", "Hello."), ("Ben", "Hi."), ("Cleo", "Hey.")])
+    warnings = identify_roles(s, RoleConfig(therapist=["Ana"]))
+    assert s.speakers == {"Ana": "therapist", "Ben": "client", "Cleo": "client"}
+    assert "Ben, Cleo all taken as client" in warnings[0]
+
+
+def test_roles_one_label_and_several_unlabelled_speakers():
+    s = _session([("Therapist", "How are you both?"), ("Sam", "Not great, work has been a lot this month."),
+                  ("Partner", "Fine."), ("Therapist", "Tell me more."), ("Sam", "It is the hours mostly.")])
+    warnings = identify_roles(s)
+    assert s.speakers == {"Therapist": "therapist", "Sam": "client", "Partner": "other"}
+    assert "'Sam' taken as client" in warnings[0] and "'Partner' taken as 'other'" in warnings[0]
+
+
+def test_roles_names_match_whatever_their_unicode_form():
+    s = _session([("Zoë", "How are you?"), ("Ana", "Fine.")])  # NFC in the session, NFD on the command line
+    identify_roles(s, RoleConfig(therapist=["Zoe\u0308"]))
+    assert s.speakers == {"Zoë": "therapist", "Ana": "client"}

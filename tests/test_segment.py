@@ -85,3 +85,28 @@ def test_segment_without_times_leaves_none():
 def test_segment_cli_flags(tmp_path, fixtures):
     report = load_transcripts([fixtures / "mini.txt"], segmenter=SegmenterConfig(segment=False))
     assert [u.turn_id for u in report.sessions[0].utterances] == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ok.Next sentence here. And more", ["ok.Next sentence here.", "And more"]),
+     ("☃☃ ...", ["☃☃ ..."]),
+     ("\u200d \u0301", ["\u200d \u0301"])],
+)
+def test_segment_keeps_text_the_splitter_leaves_out(text, expected):
+    assert _split(text) == expected
+
+
+def test_segment_every_word_kept_whole_property():
+    """Sentence spans cover every word of a turn, and never cut a whitespace-free run in two."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Co", "Cn"))
+
+    @given(st.text(chars, max_size=80), st.integers(3, 60))
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    def check(text, max_words):
+        assert " ".join(_split(text, max_words=max_words)).split() == text.split()
+
+    check()

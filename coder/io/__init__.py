@@ -84,6 +84,8 @@ def expand_paths(inputs: list[str | Path], *, fmt: str | None = None) -> list[Pa
     out: list[Path] = []
     for item in inputs:
         p = Path(item)
+        if not p.exists():
+            raise InputError(p, "no such file or folder")
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
                            and (fmt or f.suffix.lower() in EXTENSIONS))

@@ -20,37 +20,60 @@ import json
 from pathlib import Path
 
 from coder.errors import InputError
-from coder.io._common import build_session, parse_time, read_text as decode_file
+from coder.io._common import build_session, parse_time, read_text as decode_file, skip, split_lines
 from coder.session import Session
 
 _KNOWN = {"session_id", "utterance_id", "turn_id", "speaker", "role", "start", "end", "text", "codes", "meta"}
+
+
+def _name(obj: dict, key: str, path: Path, line: int | None, where: str) -> str | None:
+    """A string-valued field (speaker, role, ids): strings and whole numbers, else an error."""
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(path, f"{where}: {key} must be a string, not {type(value).__name__} "
+                         f"({json.dumps(value, ensure_ascii=False)[:40]})", line=line)
+    return str(value)
 
 
 def _unit(obj: object, path: Path, line: int | None, where: str) -> dict | None:
     if not isinstance(obj, dict):
         raise InputError(path, f"{where} is not an object", line=line)
     text = obj.get("text")
+    if isinstance(text, bool) or not isinstance(text, (str, int, float, type(None))):
+        raise InputError(path, f"{where}: text must be a string, not {type(text).__name__}", line=line)
     if text is None or not str(text).strip():
         return None
-    speaker = obj.get("speaker") or obj.get("role")
-    if not speaker:
+    speaker = _name(obj, "speaker", path, line, where)
+    role = _name(obj, "role", path, line, where)
+    if not speaker and not role:
         raise InputError(path, f"{where} has no speaker", line=line)
     codes = obj.get("codes") or []
     if isinstance(codes, str):
         codes = [c for c in codes.split(";") if c]
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise InputError(path, f"{where}: codes must be a list of strings or a ';'-joined string", line=line)
+    meta = obj.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise InputError(path, f"{where}: meta must be an object", line=line)
+    turn = obj.get("turn_id")
+    if turn is not None and (isinstance(turn, bool) or not isinstance(turn, int) or turn < 0):
+        if not (isinstance(turn, str) and turn.strip().isascii() and turn.strip().isdigit()):
+            raise InputError(path, f"{where}: turn_id {turn!r} is not a whole number of 0 or more", line=line)
     unit = {
-        "utterance_id": obj.get("utterance_id"),
-        "turn_id": obj.get("turn_id"),
-        "speaker": str(speaker),
-        "role": obj.get("role") if obj.get("speaker") else None,
-        "start": parse_time(obj.get("start"), path=path, line=line),
-        "end": parse_time(obj.get("end"), path=path, line=line),
+        "utterance_id": _name(obj, "utterance_id", path, line, where),
+        "turn_id": int(turn) if turn is not None else None,
+        "speaker": speaker or role,
+        "role": role if speaker else None,
+        "start": parse_time(obj.get("start"), path=path, line=line, where=f"{where}: start: "),
+        "end": parse_time(obj.get("end"), path=path, line=line, where=f"{where}: end: "),
         "text": str(text),
         "codes": list(codes),
         "line": line,
     }
     unit.update({k: v for k, v in obj.items() if k not in _KNOWN})
-    unit.update(obj.get("meta") or {})
+    unit.update(meta)
     return unit
 
 
@@ -60,17 +83,19 @@ def read_jsonl(path: str | Path) -> list[Session]:
     per_session: dict[str, list[dict]] = {}
     skipped: dict[str, list[tuple[int, str]]] = {}
     sid_default = path.stem
-    for no, line in enumerate(decode_file(path).splitlines(), start=1):
+    for no, line in enumerate(split_lines(decode_file(path)), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
+        except RecursionError:
+            raise InputError(path, "invalid JSON: nested too deeply", line=no) from None
         except json.JSONDecodeError as err:
             raise InputError(path, f"invalid JSON: {err.msg} (column {err.colno})", line=no) from None
         unit = _unit(obj, path, no, "this line")
-        sid = str(obj.get("session_id") or sid_default)
+        sid = _name(obj, "session_id", path, no, "this line") or sid_default
         if unit is None:
-            skipped.setdefault(sid, []).append((no, "empty text"))
+            skipped.setdefault(sid, []).append(skip(no, "empty text"))
             continue
         per_session.setdefault(sid, []).append(unit)
     if not per_session:
@@ -88,6 +113,8 @@ def read_json(path: str | Path) -> list[Session]:
     text = decode_file(path)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(path, "invalid JSON: nested too deeply") from None
     except json.JSONDecodeError as err:
         raise InputError(path, f"invalid JSON: {err.msg} (column {err.colno})", line=err.lineno) from None
     if isinstance(data, dict) and isinstance(data.get("segments"), list):
@@ -102,12 +129,15 @@ def read_json(path: str | Path) -> list[Session]:
         if not isinstance(item, dict) or not isinstance(item.get("utterances"), list):
             raise InputError(path, f"session {k} is not an object with an 'utterances' list "
                              "(see the JSON schema in the README)")
-        sid = str(item.get("id") or item.get("session_id") or (path.stem if len(items) == 1 else f"{path.stem}-{k}"))
+        sid = (_name(item, "id", path, None, f"session {k}") or _name(item, "session_id", path, None, f"session {k}")
+               or (path.stem if len(items) == 1 else f"{path.stem}-{k}"))
+        if not isinstance(item.get("meta") or {}, dict):
+            raise InputError(path, f"session {sid}: meta must be an object")
         units, skipped = [], []
         for i, obj in enumerate(item["utterances"]):
             unit = _unit(obj, path, None, f"session {sid} utterance {i}")
             if unit is None:
-                skipped.append((i, "empty text"))
+                skipped.append(skip(i, "empty text"))
             else:
                 units.append(unit)
         preseg = bool(units) and all(u["utterance_id"] is not None for u in units)

@@ -19,19 +19,23 @@ codes         codes (``;``-separated code names)
 AnnoMI's columns read with no options. Other names: ``columns={"text": "Said"}`` (CLI:
 ``--column text=Said``). A file with an utterance-id column is taken as already segmented.
 Other columns are kept as metadata: on the session when constant within it, else on the
-utterance. Rows with empty text are skipped and counted; rows repeating a session,
-utterance id and text (AnnoMI repeats a transcript once per annotator) are merged and counted.
+utterance. Rows with empty text are skipped and counted (``N/A`` and ``nan`` are text and
+kept); rows repeating a session, utterance id, speaker and text (AnnoMI repeats a transcript
+once per annotator) are merged and counted with their words; a repeated id with other text or
+another speaker is an error naming both lines.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import math
 import sys
 from pathlib import Path
 
 from coder.errors import InputError
 from coder.frames import sessions_to_frame
-from coder.io._common import build_session, parse_time, read_text as decode_file
+from coder.io._common import build_session, parse_time, read_text as decode_file, skip
 from coder.session import Session
 
 ALIASES = {
@@ -75,16 +79,18 @@ def read_table(path: str | Path, *, delimiter: str = ",", columns: dict[str, str
     """Read a delimited transcript table into sessions (see the module docstring for columns)."""
     path = Path(path)
     text = decode_file(path)
-    rows = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(rows)
+    except StopIteration:
+        raise InputError(path, "no header row", line=1) from None
     except csv.Error as err:
         raise InputError(path, f"malformed header: {err}", line=1) from None
     col = _find_columns(header, columns or {}, path)
     extra = [i for i in range(len(header)) if i not in col.values()]
     per_session: dict[str, list[dict]] = {}
     skipped: dict[str, list[tuple[int, str]]] = {}
-    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    seen: dict[tuple[str, str], tuple[int, str, str | None, str | None]] = {}
     default_sid = path.stem
     while True:
         no = rows.line_num + 1
@@ -102,28 +108,31 @@ def read_table(path: str | Path, *, delimiter: str = ",", columns: dict[str, str
         get = lambda f: row[col[f]].strip() if f in col else None  # noqa: E731
         sid = get("session_id") or default_sid
         text_value = get("text")
-        if not text_value or text_value.lower() in {"nan", "n/a"}:
-            skipped.setdefault(sid, []).append((no, "empty text"))
+        if not text_value:
+            skipped.setdefault(sid, []).append(skip(no, "empty text"))
             continue
         uid = get("utterance_id")
         if uid is not None:
             if not uid:
                 raise InputError(path, "empty utterance id", line=no)
             if (sid, uid) in seen:
-                first_line, first_text = seen[(sid, uid)]
+                first_line, first_text, first_speaker, first_role = seen[(sid, uid)]
                 if first_text != text_value:
                     raise InputError(path, f"utterance id {uid!r} of session {sid!r} repeats line {first_line} "
                                      "with different text", line=no)
-                skipped.setdefault(sid, []).append((no, f"repeats line {first_line}"))
+                if (first_speaker, first_role) != (get("speaker"), get("role")):
+                    raise InputError(path, f"utterance id {uid!r} of session {sid!r} repeats line {first_line} "
+                                     f"with another speaker ({first_speaker or first_role!r} there, "
+                                     f"{get('speaker') or get('role')!r} here)", line=no)
+                skipped.setdefault(sid, []).append(skip(no, f"repeats line {first_line}", text_value))
                 continue
-            seen[(sid, uid)] = (no, text_value)
+            seen[(sid, uid)] = (no, text_value, get("speaker"), get("role"))
         speaker = get("speaker") or get("role")
         if not speaker:
             raise InputError(path, "empty speaker", line=no)
-        turn = get("turn_id")
         unit = {
             "utterance_id": uid,
-            "turn_id": int(float(turn)) if turn not in (None, "") else None,
+            "turn_id": _turn(get("turn_id"), path, no),
             "speaker": speaker,
             "role": get("role") if "speaker" in col else None,
             "start": parse_time(get("start"), path=path, line=no),
@@ -146,6 +155,18 @@ def read_table(path: str | Path, *, delimiter: str = ",", columns: dict[str, str
         meta = {"skipped": skipped.get(sid, []), "presegmented": "utterance_id" in col, **constant}
         sessions.append(build_session(sid, units, meta=meta, path=path))
     return sessions
+
+
+def _turn(value: str | None, path: Path, line: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number) or number != int(number) or number < 0:
+        raise InputError(path, f"turn {value[:30]!r} is not a whole number of 0 or more", line=line)
+    return int(number)
 
 
 def read_csv(path: str | Path, *, columns: dict[str, str] | None = None) -> list[Session]:
