@@ -7,6 +7,11 @@ coded
     Reading a coded folder (``alliance-coder code`` output) and code-list helpers.
 store
     The SQLite corrections database: coded utterances and the append-only audit trail.
+schema
+    Its schema: corrections keyed by utterance and text fingerprint (attached or orphaned),
+    and the migration of version-1 databases.
+margins
+    How close each model decision came to its own rule (threshold or argmax), for the review queue.
 definitions
     One-line code meanings (hover text), toggle keys and the guideline version.
 app

@@ -3,15 +3,17 @@
 Every request needs the per-launch access token: in the URL once (``?token=…``, which sets
 an HttpOnly, SameSite=Strict cookie and redirects to the clean URL), then from the cookie;
 saves also send it in the ``X-Review-Token`` header. Requests whose ``Host`` is not the
-loopback address are refused (no DNS rebinding). Pages are plain HTML with one local script
-and one local stylesheet; nothing is fetched from elsewhere.
+loopback address are refused (no DNS rebinding). Every page carries a banner when corrections
+no longer match the coded table (orphaned) or could not be verified; a save names the text
+fingerprint it was made on and is refused if the table changed under the page. Pages are plain
+HTML with one local script and one local stylesheet; nothing is fetched from elsewhere.
 
 Routes
 ------
-``/``                      sessions with progress, and the top of the uncertain-first queue
+``/``                      sessions with progress, and the top of the closest-call-first queue
 ``/session/<id>``          the transcript with model codes, confidences and your labels
 ``/next``                  the least certain utterance you have not reviewed yet
-``POST /api/label``        save ``{session_id, utterance_id, codes}``; answers progress
+``POST /api/label``        save ``{session_id, utterance_id, codes, text_hash}``; answers progress
 ``GET /api/progress``      ``{reviewed, total}`` overall (and for ``?session_id=``)
 """
 
@@ -26,6 +28,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from coder.review.definitions import DEFINITIONS, TOGGLE_KEYS, code_table, key_map
+from coder.review.margins import describe
 from coder.review.store import FAMILY_LABELS, ReviewError, Store, annotator_name
 from coder.scheme import codes_for_role
 
@@ -106,7 +109,7 @@ def create_app(store: Store, config: AppConfig) -> Flask:
     def common(**extra) -> dict:
         reviewed, total = store.progress(name)
         return {"annotator": name, "token": config.token, "reviewed": reviewed, "total": total,
-                "shortcuts": SHORTCUTS, "codes": code_table(), **extra}
+                "shortcuts": SHORTCUTS, "codes": code_table(), "attachment": store.attachment(), **extra}
 
     @app.get("/")
     def index():
@@ -115,7 +118,10 @@ def create_app(store: Store, config: AppConfig) -> Flask:
             done, total = store.progress(name, sid)
             rows.append({"session_id": sid, "reviewed": done, "total": total})
         queue = store.uncertain_queue(name, limit=config.queue_preview).to_dict("records")
-        return render_template("index.html", sessions=rows, queue=queue, **common())
+        for q in queue:
+            q["decision_text"] = describe(q["decision"])
+        return render_template("index.html", sessions=rows, queue=queue,
+                               rules=store.meta().get("decision_rules", "default"), **common())
 
     @app.get("/favicon.ico")
     def favicon():
@@ -137,10 +143,10 @@ def create_app(store: Store, config: AppConfig) -> Flask:
         at = sessions.index(session_id)
         utts = store.utterances(session_id)
         mine = store.current_labels(name)
-        mine = {r.utterance_id: r.codes for r in mine[mine.session_id == session_id].itertuples()}
+        mine = {r.utterance_id: (r.codes, bool(r.verified)) for r in mine[mine.session_id == session_id].itertuples()}
         rows = [_row(u, mine) for u in utts.itertuples(index=False)]
         if request.args.get("order") == "uncertain":
-            rows.sort(key=lambda r: -r["uncertainty"])
+            rows.sort(key=lambda r: (r["margin"] is None, r["margin"] or 0.0))
         done, total = store.progress(name, session_id)
         return render_template(
             "session.html", session_id=session_id, rows=rows, session_reviewed=done, session_total=total,
@@ -157,7 +163,8 @@ def create_app(store: Store, config: AppConfig) -> Flask:
             if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
                 raise ReviewError(None, "codes must be a list of code names")
             saved = store.save_correction(name, str(data["session_id"]), str(data["utterance_id"]), codes,
-                                          note=str(data.get("note", ""))[:500])
+                                          note=str(data.get("note", ""))[:500],
+                                          text_hash=str(data["text_hash"]) if data.get("text_hash") else None)
         except KeyError as err:
             return jsonify({"ok": False, "error": f"missing field {err}"}), 400
         except ReviewError as err:
@@ -180,20 +187,23 @@ def create_app(store: Store, config: AppConfig) -> Flask:
     return app
 
 
-def _row(u, mine: dict[str, list[str]]) -> dict:
+def _row(u, mine: dict[str, tuple[list[str], bool]]) -> dict:
     """Template data of one utterance: its chips (every code its role allows) and state."""
     allowed = codes_for_role(u.role)
     keys = {code: key for key, code in key_map(u.role).items()}
     reviewed = u.utterance_id in mine
-    current = set(mine[u.utterance_id]) if reviewed else set(u.model_codes)
+    current = set(mine[u.utterance_id][0]) if reviewed else set(u.model_codes)
+    margin = None if u.margin is None or u.margin != u.margin else float(u.margin)
     chips = [{"code": c, "key": keys.get(c, ""), "p": u.proba.get(c), "model": c in u.model_codes,
               "on": c in current, "definition": DEFINITIONS.get(c, ""), "talk": c.endswith("_talk")}
              for c in allowed]
     return {"utterance_id": u.utterance_id, "speaker": u.speaker, "role": u.role or "", "text": u.text,
             "chips": chips, "reviewed": reviewed,
-            "families": [{"name": f, "p": u.proba[f], "on": f in u.model_families} for f in FAMILY_LABELS if f in u.proba], "model_codes": ";".join(u.model_codes),
-            "codes": ";".join(c for c in allowed if c in current), "uncertainty": float(u.uncertainty),
-            "reviewable": bool(allowed)}
+            "families": [{"name": f, "p": u.proba[f], "on": f in u.model_families}
+                         for f in FAMILY_LABELS if f in u.proba], "model_codes": ";".join(u.model_codes),
+            "codes": ";".join(c for c in allowed if c in current), "margin": margin,
+            "decision": describe(u.decision), "text_hash": u.text_hash,
+            "verified": mine[u.utterance_id][1] if reviewed else True, "reviewable": bool(allowed)}
 
 
 class ReviewServer:

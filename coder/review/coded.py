@@ -9,11 +9,7 @@ from typing import Iterable
 import pandas as pd
 
 from coder.errors import InputError
-from coder.scheme import ALL_CODES, CONFRONTATION, THERAPIST_HARMFUL, WITHDRAWAL, codes_for_role
-
-#: Family labels a model may predict for codes it trains only as their family (derived for
-#: annotators: present when any member code is).
-FAMILY_LABELS = {"harmful": THERAPIST_HARMFUL, "withdrawal": WITHDRAWAL, "confrontation": CONFRONTATION}
+from coder.scheme import ALL_CODES, FAMILY_LABELS, codes_for_role  # FAMILY_LABELS: the review modules import it here
 
 
 class ReviewError(InputError):
@@ -60,11 +56,6 @@ def derived_families(codes: Iterable[str]) -> list[str]:
     return [f for f, members in FAMILY_LABELS.items() if f in have or have & set(members)]
 
 
-def uncertainty(proba: dict[str, float]) -> float:
-    """How unsure the model is about an utterance: max over codes of min(p, 1 - p), in [0, 0.5]."""
-    return max((min(p, 1.0 - p) for p in proba.values() if p == p), default=0.0)
-
-
 def read_coded_dir(coded_dir: str | Path) -> tuple[pd.DataFrame, str]:
     """The coded utterance table of ``coded_dir`` and the model's coder id.
 
@@ -82,15 +73,16 @@ def read_coded_dir(coded_dir: str | Path) -> tuple[pd.DataFrame, str]:
         none), and ``model:<version>`` (``model`` when the folder does not say). Without
         ``p_`` columns (a human-coded table) the probabilities are the codes as 1/0.
     """
+    from coder.tables_io import read_coder_id, read_utterance_frame
+
     coded_dir = Path(coded_dir)
     path = coded_dir if coded_dir.is_file() else coded_dir / "utterances.csv"
     if not path.is_file():
         raise ReviewError(path, "no coded utterances here; run `alliance-coder code ... --out DIR` first")
-    frame = pd.read_csv(path, dtype={"session_id": str, "utterance_id": str, "codes": str}, keep_default_na=False,
-                        na_values={"start": [""], "end": [""]})
-    missing = [c for c in ("session_id", "utterance_id", "text") if c not in frame.columns]
-    if missing:
-        raise ReviewError(path, f"missing column(s): {', '.join(missing)}")
+    try:
+        frame = read_utterance_frame(path)
+    except InputError as err:
+        raise ReviewError(path, err.message, line=err.line) from None
     has_p = any(str(c).startswith("p_") for c in frame.columns)
     probas = []
     for row in frame.to_dict("records"):
@@ -105,9 +97,5 @@ def read_coded_dir(coded_dir: str | Path) -> tuple[pd.DataFrame, str]:
                 proba[name] = float(value)
         probas.append(proba)
     frame["proba"] = probas
-    coder_id = "model"
-    long_path = path.parent / "codes_long.csv"
-    if long_path.is_file():
-        ids = pd.read_csv(long_path, usecols=["coder_id"], nrows=1000)["coder_id"].dropna().unique()
-        coder_id = next((str(i) for i in ids if str(i).startswith("model:")), str(ids[0]) if len(ids) else coder_id)
+    coder_id = read_coder_id(path.parent) or "model"
     return frame, coder_id

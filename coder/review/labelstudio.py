@@ -12,18 +12,24 @@ Label Studio
      "annotations": [...]}          # each annotator's current labels, when asked for
 
 with :func:`label_config` as the project's labelling interface (one multiple ``Choices`` over
-the scheme's codes, each with its definition as hint). The prediction score is the model's
+the scheme's codes, each with its definition as hint). ``data.text_hash`` is the text's
+fingerprint. Annotations are the corrections attached to the table under review; the orphaned
+ones (their text is no longer in the table) are written beside the tasks to
+``<stem>.orphaned.csv`` instead, never put on a task by id. The prediction score is the model's
 mean confidence in its decisions, mean of max(p, 1 - p); the per-code probabilities travel in
 ``data.model_scores``. :func:`import_annotations` reads Label Studio's JSON export of
 completed annotations (``choices`` or ``taxonomy`` results; cancelled annotations skipped)
 and its JSON-MIN export, and appends each annotation to the store as a correction
-(``source="labelstudio"``); importing the same export twice adds nothing.
+(``source="labelstudio"``); importing the same export twice adds nothing. A task whose text
+is not the text now at its keys is kept as an orphaned correction, not attached.
 
 CSV
 ---
-:func:`export_corrections_csv` writes current labels (or the whole audit trail);
-:func:`import_corrections_csv` reads ``session_id, utterance_id, codes`` (``;``-joined) with
-an optional ``annotator`` and ``guideline_version`` column.
+:func:`export_corrections_csv` writes current labels, attached then orphaned (column
+``status``), or the whole audit trail; :func:`import_corrections_csv` reads ``session_id,
+utterance_id, codes`` (``;``-joined) with optional ``annotator``, ``guideline_version``,
+``note`` and ``text_hash``/``text``/``role`` columns: a row whose text is known and differs
+from the text now at its keys is kept as an orphaned correction.
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ def export_tasks(store: Store, path: str | Path | None = None, *, annotations: b
                 "id": len(tasks) + 1,
                 "data": {"text": u.text, "context": "\n".join(lines[-cfg.context_size:]) if cfg.context_size else "",
                          "session_id": u.session_id, "utterance_id": u.utterance_id, "speaker": u.speaker,
-                         "role": u.role, "model_codes": ";".join(u.model_codes),
+                         "role": u.role, "text_hash": u.text_hash, "model_codes": ";".join(u.model_codes),
                          "model_scores": {c: round(p, 4) for c, p in u.proba.items()}},
                 "predictions": [{"model_version": model, "score": score,
                                  "result": _result(list(u.model_codes), cfg, score)}],
@@ -139,7 +145,24 @@ def export_tasks(store: Store, path: str | Path | None = None, *, annotations: b
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         path.with_name(path.stem + ".label_config.xml").write_text(label_config(cfg), encoding="utf-8")
+        _orphan_frame(store).to_csv(orphans_path(path), index=False)
     return tasks
+
+
+def orphans_path(tasks_path: str | Path) -> Path:
+    """``<stem>.orphaned.csv`` beside a tasks file: the corrections no task carries."""
+    tasks_path = Path(tasks_path)
+    return tasks_path.with_name(tasks_path.stem + ".orphaned.csv")
+
+
+#: Columns of the label CSV (current labels) and of the orphans file.
+LABEL_CSV_COLUMNS = ["annotator", "session_id", "utterance_id", "codes", "created_at", "guideline_version", "source",
+                     "status", "verified", "role", "text_hash", "same_text_at", "text"]
+
+
+def _orphan_frame(store: Store) -> pd.DataFrame:
+    frame = store.orphans().drop(columns="codes").rename(columns={"new_codes": "codes"})
+    return frame.reindex(columns=LABEL_CSV_COLUMNS)
 
 
 def _annotator(annotation: dict, cfg: LabelStudioConfig, override: str | None) -> str:
@@ -231,21 +254,32 @@ def import_annotations(store: Store, source: str | Path | list, *, annotator: st
                 continue
             seen.add((name, sid, uid, note))
             items.append({"annotator": name, "session_id": sid, "utterance_id": uid, "codes": a["codes"],
-                          "guideline_version": a.get("guideline_version"), "note": note})
+                          "guideline_version": a.get("guideline_version"), "note": note,
+                          "text_hash": str(data["text_hash"]) if data.get("text_hash") else None,
+                          "text": data.get("text") if isinstance(data.get("text"), str) else None,
+                          "role": data.get("role") or None})
     try:
-        return len(store.save_corrections(items, source="labelstudio"))
+        return len(store.save_corrections(items, source="labelstudio", mismatch="orphan"))
     except ReviewError as err:
         raise ReviewError(where, err.message) from None
 
 
 def export_corrections_csv(store: Store, path: str | Path | None = None, *, audit: bool = False) -> pd.DataFrame:
-    """Current labels (``annotator, session_id, utterance_id, codes, created_at, guideline_version,
-    source``) or, with ``audit``, every correction; written to ``path`` when given."""
+    """Current labels or, with ``audit``, every correction; written to ``path`` when given.
+
+    Current labels (:data:`LABEL_CSV_COLUMNS`): the attached ones in transcript order, then the
+    orphaned ones (``status``), each with the role, fingerprint and text it was made on; for an
+    orphan, ``same_text_at`` names the one utterance of its session that now has its text, if
+    exactly one does (a hint; nothing is re-attached). The audit trail has ``status`` too.
+    """
     if audit:
         frame = store.audit_trail()
     else:
-        frame = store.current_labels()[["annotator", "session_id", "utterance_id", "new_codes", "created_at",
-                                        "guideline_version", "source"]].rename(columns={"new_codes": "codes"})
+        attached = store.current_labels().drop(columns="codes").rename(columns={"new_codes": "codes"})
+        attached = attached.reindex(columns=LABEL_CSV_COLUMNS)
+        parts = [f for f in (attached, _orphan_frame(store)) if len(f)]
+        frame = pd.concat(parts, ignore_index=True) if parts else attached
+        frame["same_text_at"] = frame["same_text_at"].astype(object).where(frame["same_text_at"].notna(), "")
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False)
@@ -254,7 +288,11 @@ def export_corrections_csv(store: Store, path: str | Path | None = None, *, audi
 
 def import_corrections_csv(store: Store, path: str | Path, *, annotator: str | None = None) -> int:
     """Append the corrections of a CSV (``session_id, utterance_id, codes`` or ``new_codes``;
-    optional ``annotator``, ``guideline_version``, ``note``). Returns how many were saved."""
+    optional ``annotator``, ``guideline_version``, ``note``, ``text_hash``, ``text``, ``role``).
+
+    A row whose ``text_hash`` (or ``text``) is not the text now at its keys is kept as an
+    orphaned correction. Returns how many were saved.
+    """
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     codes_col = "codes" if "codes" in frame.columns else "new_codes" if "new_codes" in frame.columns else None
     missing = [c for c in ("session_id", "utterance_id") if c not in frame.columns] + ([] if codes_col else ["codes"])
@@ -264,9 +302,11 @@ def import_corrections_csv(store: Store, path: str | Path, *, annotator: str | N
         raise ReviewError(path, "no annotator column; pass --annotator NAME")
     items = [{"annotator": annotator or r["annotator"], "session_id": r["session_id"],
               "utterance_id": r["utterance_id"], "codes": split_codes(r[codes_col]),
-              "guideline_version": r.get("guideline_version") or None, "note": r.get("note", "")}
+              "guideline_version": r.get("guideline_version") or None, "note": r.get("note", ""),
+              "text_hash": r.get("text_hash") or None, "text": r.get("text") or None,
+              "role": r.get("role") or None, "verified": r.get("verified", "1")}
              for r in frame.to_dict("records")]
     try:
-        return len(store.save_corrections(items, source="csv"))
+        return len(store.save_corrections(items, source="csv", mismatch="orphan"))
     except ReviewError as err:
         raise ReviewError(path, err.message) from None

@@ -1,8 +1,9 @@
 """Retraining from annotators' corrections (``alliance-coder train --corrections DB``).
 
 :func:`retrain_from_corrections` turns the corrections database into training examples
-(the annotators' agreed current labels, with the same ``[T]``/``[C]`` context the corpus
-uses), fine-tunes from the current model on them plus the original corpus's train split
+(the annotators' agreed current labels of the utterances as they stand, with the same
+``[T]``/``[C]`` context the corpus uses; orphaned corrections, made on text no longer in the
+table, are left out), fine-tunes from the current model on them plus the original corpus's train split
 (validation split for early stopping and calibration), scores the old and the new model on
 the untouched test split, and writes the new version only if it is not worse, with a model
 card that records what it was trained on.
@@ -266,7 +267,8 @@ def retrain_from_corrections(model_path, db_path, *, out, corpus=None, config: R
     train += [dict(r) for r in used for _ in range(max(1, cfg.correction_weight))]
     base_version = getattr(model, "version", None) or Path(model_path).name
     audit = store.audit_trail()
-    audit = audit[audit.apply(lambda a: (a.session_id, a.utterance_id) in keys, axis=1)]
+    audit = audit[(audit["status"] == "attached") & audit.apply(lambda a: (a.session_id, a.utterance_id) in keys,
+                                                                 axis=1)]
     if cfg.annotators:
         audit = audit[audit["annotator"].isin([annotator_name(a) for a in cfg.annotators])]
     with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:

@@ -120,7 +120,9 @@ def test_labelstudio_csv_round_trip(store, tmp_path):
     assert _labels(other) == _labels(store)
     audit = ls.export_corrections_csv(store, tmp_path / "audit.csv", audit=True)
     assert list(audit.columns) == ["id", "annotator", "created_at", "session_id", "utterance_id", "old_codes",
-                                   "new_codes", "guideline_version", "source", "note"]
+                                   "new_codes", "guideline_version", "source", "note", "role", "text_hash",
+                                   "verified", "status"]
+    assert set(audit["status"]) == {"attached"} and set(frame["status"]) == {"attached"}
 
 
 def test_labelstudio_csv_import_needs_annotator_and_columns(store, tmp_path):

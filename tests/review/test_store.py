@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import signal
@@ -26,7 +27,10 @@ def test_store_import_reads_model_codes_probabilities_and_coder_id(store):
     first = utts.iloc[0]
     assert first.model_codes == ["question_open"] and first.proba["question_open"] == pytest.approx(0.91)
     assert store.meta()["model_coder_id"] == MODEL_ID
-    assert utts.iloc[3].uncertainty == pytest.approx(0.5)  # neutral_talk at 0.50
+    # "Not really.": its closest call is w_minimal_response at 0.48 against the default 0.5
+    assert utts.iloc[3].decision["code"] == "w_minimal_response"
+    assert utts.iloc[3].margin == pytest.approx(abs(math.log(0.48 / 0.52)))
+    assert utts.iloc[-1].margin is None or utts.iloc[-1].margin != utts.iloc[-1].margin  # "other": no decision
     assert utts.iloc[-1].role == "other" and utts.iloc[-1].proba == {}
 
 
@@ -84,7 +88,9 @@ def test_store_wal_mode_and_reimport_keeps_corrections(store, coded_dir):
 def test_store_progress_and_uncertain_queue(store):
     assert store.progress("alice") == (0, 9)  # the "other" utterance is not reviewable
     queue = store.uncertain_queue("alice")
-    assert queue["uncertainty"].is_monotonic_decreasing
+    assert queue["margin"].is_monotonic_increasing
+    # two margins of logit(0.52) tie (u003's w_minimal_response 0.48, s2/u002's reflection_complex 0.52):
+    # transcript order breaks the tie
     assert (queue.iloc[0].session_id, queue.iloc[0].utterance_id) == ("s1", "u003")
     store.save_correction("alice", "s1", "u003", ["neutral_talk"])
     assert store.progress("alice") == (1, 9) and store.progress("alice", "s1") == (1, 6)
@@ -193,3 +199,12 @@ def test_store_refuses_a_file_that_is_not_a_database(tmp_path):
     path.write_text("just some text, not SQLite " * 100)
     with pytest.raises(ReviewError, match="not a corrections database"):
         Store(path)
+
+
+def test_store_import_refuses_duplicate_keys(tmp_path):
+    coded = make_coded_dir(tmp_path / "c")
+    frame = __import__("pandas").read_csv(coded / "utterances.csv", dtype=str)
+    frame.loc[2, "utterance_id"] = "u001"
+    frame.to_csv(coded / "utterances.csv", index=False)
+    with pytest.raises(ReviewError, match="s1/u001 appears twice"):
+        Store(tmp_path / "db.sqlite").import_coded_dir(coded)

@@ -68,7 +68,8 @@
 
   async function save(row) {
     const codes = codesOf(row);
-    const body = { session_id: table.dataset.session, utterance_id: row.dataset.uid, codes: codes };
+    const body = { session_id: table.dataset.session, utterance_id: row.dataset.uid, codes: codes,
+                   text_hash: row.dataset.hash };
     row.classList.add("saving");
     try {
       const response = await fetch(table.dataset.api, {
