@@ -1,4 +1,4 @@
-"""``alliance-coder review`` and ``alliance-coder agreement``: registered on :data:`coder.cli.app` on import."""
+"""``alliance-coder review`` and ``alliance-coder agreement``: registered on :data:`coder.cli_app.app` on import."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from coder.cli import EXIT_BAD_INPUT, app, err
+from coder.cli_app import EXIT_BAD_INPUT, app, err, output_file
 from coder.errors import InputError
 
 
@@ -51,6 +51,8 @@ def review(
     from coder.review import labelstudio as ls
     from coder.review.store import Store, default_db_path
 
+    for path in (db, export_labelstudio, export_csv):
+        output_file(path)
     try:
         store = Store(db or default_db_path(coded_dir))
         n = store.import_coded_dir(coded_dir)
@@ -69,6 +71,9 @@ def review(
         if export_csv:
             frame = ls.export_corrections_csv(store, export_csv, audit=audit)
             err.print(f"{export_csv}: {len(frame)} row(s)", markup=False)
+        warning = store.attachment_warning()  # orphaned / unverified corrections: one line, never silent
+        if warning:
+            err.print(f"warning: {warning}", markup=False)
         if batch:
             raise typer.Exit(0)
         from coder.review.app import AppConfig, ReviewServer
@@ -106,6 +111,7 @@ def agreement(
     Fleiss' kappa and Krippendorff's alpha for three or more, with prevalence."""
     from coder.review.agreement import AgreementConfig, agreement as compute, load_long
 
+    output_file(out)
     try:
         long = load_long(inputs)
     except InputError as e:

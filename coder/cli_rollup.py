@@ -1,6 +1,6 @@
 """``alliance-coder rollup`` and ``alliance-coder calibrate``: the roll-up from a coded table.
 
-Registered on :data:`coder.cli.app` when this module is imported (``coder/cli.py`` imports it).
+Registered on :data:`coder.cli_app.app` when this module is imported (``coder/cli.py`` imports it).
 Both read the classifier's output format: ``utterances.csv`` with a ``codes`` column and, when a
 model coded it, ``p_<code>`` probability columns.
 """
@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coder.cli import EXIT_BAD_INPUT, app, err
+from coder.cli_app import EXIT_BAD_INPUT, app, err, fail, output_dir, output_file
 from coder.errors import InputError
 from coder.rollup.calibrate import Calibration, CalibrationConfig, fit_calibration, read_ratings_table
-from coder.rollup.coded import read_coded
 from coder.rollup.episodes import EpisodeConfig
 from coder.rollup.scores import RollupConfig
 from coder.rollup.tables import rollup as rollup_tables
-from coder.rollup.tables import write_outputs
+from coder.tables_io import coded_table_path, iter_coded, read_coded
 
 
 def _config(window: Optional[float], step: Optional[float], window_utterances: Optional[int],
@@ -62,24 +61,36 @@ def rollup_command(
 
 def roll_up_folder(coded: Path, target: Path, *, config=None, calibration: Optional[Path] = None,
                    report: bool = True) -> None:
-    """Read ``coded``'s utterance table, write the roll-up tables (and report) to ``target``.
+    """Stream ``coded``'s utterance table session by session into the roll-up tables (and report) in ``target``.
 
-    Bad input (an unreadable table or calibration) prints one line and exits with status 2.
+    Bad input (an unreadable table or calibration) and an unusable ``target`` print one line and
+    exit with status 2, before anything is written.
     """
+    from coder.run_parts import roll_up_stream
+
+    output_dir(target)
     try:
-        sessions = read_coded(coded)
+        table = coded_table_path(coded)
         cal = Calibration.load(calibration) if calibration else None
     except InputError as e:
-        err.print(str(e), markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    show = len(sessions) > 1 and err.is_terminal
-    with Progress(TextColumn("[bold]rolling up"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not show) as progress:
-        task = progress.add_task("", total=len(sessions))
-        paths = write_outputs(sessions, target, config=config, calibration=cal, report=report,
-                              on_session=lambda s: progress.update(task, advance=1, description=s.id))
-    n_utt = sum(len(s.utterances) for s in sessions)
-    err.print(f"{len(sessions)} session(s), {n_utt} utterance(s) rolled up → "
+        fail(e)
+    counts = {"sessions": 0, "utterances": 0}
+
+    def seen(session) -> None:
+        counts["sessions"] += 1
+        counts["utterances"] += len(session.utterances)
+        progress.update(task, advance=1, description=session.id)
+
+    with Progress(TextColumn("[bold]rolling up"), BarColumn(), TextColumn("{task.completed} session(s)"),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task("", total=None)
+        try:
+            paths = roll_up_stream(lambda: iter_coded(table), target, config=config, calibration=cal, report=report,
+                                   on_session=seen)
+        except InputError as e:
+            fail(e)
+    err.print(f"{counts['sessions']} session(s), {counts['utterances']} utterance(s) rolled up → "
               + ", ".join(str(p) for p in paths.values()), markup=False)
 
 
@@ -97,6 +108,7 @@ def calibrate(
     Prints cross-validated ICC(2,1) and Pearson r per rating column and saves the calibration,
     which `rollup --calibration` (and `code --calibration`) then apply.
     """
+    output_file(out)
     try:
         table = read_ratings_table(ratings, targets=list(target) or None)
         sessions = read_coded(coded)

@@ -72,3 +72,16 @@ def test_cli_data_build_bad_annomi_path(tmp_path):
     result = runner.invoke(app, ["data", "build", "--out", str(tmp_path / "ds"), "--annomi", str(tmp_path / "no.csv")])
     assert result.exit_code == 2
     assert "no.csv" in result.output and "Traceback" not in result.output
+
+
+def test_cli_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("segment", "formats", "data", "code", "merge", "train", "evaluate", "rollup", "calibrate", "review",
+                 "agreement"):
+        assert f" {name} " in result.stdout, name
+
+
+def test_cli_segment_into_a_folder_is_one_line_exit_2(tmp_path):
+    result = runner.invoke(app, ["segment", str(FIXTURES / "mini.txt"), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.strip() == f"{tmp_path}: is a folder; give a file name"

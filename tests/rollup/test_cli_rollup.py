@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-import coder.cli_rollup  # noqa: F401  (registers the commands)
-from coder.cli import app
-from coder.rollup.coded import coded_frame
+from coder.cli import app  # the entry point registers every command
+from coder.tables_io import coded_frame
 from tests.rollup.build import good_exchange, make_session, rupture
 from tests.rollup.test_calibrate import constructed_sessions
 
@@ -21,8 +20,11 @@ def test_cli_rollup_writes_tables_and_report(tmp_path):
     base = good_exchange(8)
     sessions = [make_session(base, sid="a"), make_session(base[:6] + rupture() + base[6:], sid="b")]
     coded_frame(sessions).to_csv(tmp_path / "utterances.csv", index=False)
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "session-old.html").write_text("from an earlier roll-up")
     result = runner.invoke(app, ["rollup", str(tmp_path), "--n-boot", "50"])
     assert result.exit_code == 0, result.output
+    assert not (tmp_path / "report" / "session-old.html").exists()
     sessions_csv = pd.read_csv(tmp_path / "sessions.csv")
     assert sessions_csv["session_id"].tolist() == ["a", "b"]
     assert sessions_csv["n_resolved"].tolist() == [0, 1]
