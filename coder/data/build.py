@@ -32,11 +32,13 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from coder.data.annomi import ANNOMI_LICENCE, load_annomi, transcript_metadata
 from coder.data.constructed import load_constructed
 from coder.data.labels import join_labels, load_labels
+from coder.data.mibot import mibot_frame, read_mibot_labels
+from coder.data.rewrites import read_rewrites, rewrite_frame
 from coder.data.welivita import OBSERVED_CODES, load_welivita
 from coder.scheme import ALL_CODES, CONFRONTATION, THERAPIST_HARMFUL, WITHDRAWAL, codes_for_role
 
 SPLITS = ("train", "validation", "test")
-SOURCES = ("annomi", "welivita", "constructed")
+SOURCES = ("annomi", "welivita", "constructed", "rewrite", "mibot")
 ROLE_MARKERS = {"therapist": "[T]", "client": "[C]"}
 CONTEXT_SEP = "\n"
 N_TEST, N_VAL = 21, 11
@@ -213,10 +215,15 @@ def annomi_examples(joined: pd.DataFrame, context: int) -> list[dict]:
     return rows
 
 
-def extra_examples(frame: pd.DataFrame, context: int, *, observed=None) -> list[dict]:
-    """Train-only examples from a Welivita or constructed frame (``example_id, role, text,
-    context`` as a list, ``codes``, ``source``, ``licence``)."""
-    return [{"example_id": r.example_id, "transcript_id": r.source, "utterance_id": r.example_id,
+def extra_examples(frame: pd.DataFrame, context: int, *, observed=None, anchored: bool = False) -> list[dict]:
+    """Train-only examples from a Welivita, constructed, rewrite or MIBot frame (``example_id,
+    role, text, context`` as a list, ``codes``, ``source``, ``licence``).
+
+    ``anchored`` keeps the frame's ``transcript_id`` (a rewrite's source transcript), so that
+    a fold holding that transcript out also drops the example; otherwise it is the source name.
+    """
+    return [{"example_id": r.example_id, "transcript_id": r.transcript_id if anchored else r.source,
+             "utterance_id": r.example_id,
              "role": r.role, "text": r.text, "context": format_context(r.context, context), "codes": list(r.codes),
              **label_vectors(r.codes, r.role, observed), "source": r.source, "licence": r.licence, "mi_quality": ""}
             for r in frame.itertuples(index=False)]
@@ -224,7 +231,8 @@ def extra_examples(frame: pd.DataFrame, context: int, *, observed=None) -> list[
 
 def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: int = 13, n_test: int = N_TEST,
                   n_val: int = N_VAL, include_welivita: bool = True, include_constructed: bool = True,
-                  welivita_dir=None, constructed_path=None) -> DatasetDict:
+                  welivita_dir=None, constructed_path=None, include_rewrites: bool = True,
+                  include_mibot: bool = True, rewrites_path=None, mibot_labels=None) -> DatasetDict:
     """The corpus as a ``DatasetDict`` with ``train``, ``validation`` and ``test``.
 
     Parameters
@@ -241,6 +249,12 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
         Add the train-only extra sources.
     welivita_dir, constructed_path : path-like, optional
         Override their default locations.
+    include_rewrites, include_mibot : bool
+        Add the counterfactual rewrites (``coder.data.rewrites``; only those of *train*
+        transcripts, so validation and test never meet a rewrite of themselves) and the
+        project's MIBot labels (``coder.data.mibot``) to train.
+    rewrites_path, mibot_labels : path-like, optional
+        Override their default locations (a file or a folder).
 
     Returns
     -------
@@ -256,6 +270,15 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
         parts["train"] += extra_examples(load_welivita(welivita_dir), context, observed=OBSERVED_CODES)
     if include_constructed:
         parts["train"] += extra_examples(load_constructed(constructed_path), context)
+    if include_rewrites:
+        rewrites = read_rewrites(rewrites_path)
+        if len(rewrites):
+            frame = rewrite_frame(rewrites[rewrites.transcript_id.isin(splits["train"])], joined, ROLE_MARKERS)
+            parts["train"] += extra_examples(frame, context, anchored=True)
+    if include_mibot:
+        labels = read_mibot_labels(mibot_labels)
+        if len(labels):
+            parts["train"] += extra_examples(mibot_frame(labels, ROLE_MARKERS), context, anchored=True)
     description = json.dumps({"label_names": list(ALL_CODES), "train_label_names": list(TRAIN_LABELS),
                               "training_merges": TRAINING_MERGES, "dropped": sorted(DROPPED),
                               "unvalidated": list(UNVALIDATED), "sharpened": SHARPENED, "seed": seed,

@@ -24,7 +24,7 @@ from coder.data.annomi import ANNOMI_DENSE_CODES, load_annomi, sort_codes
 from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
 from coder.frames import LONG_COLUMNS
-from coder.scheme import ALL_CODES, codes_for_role
+from coder.scheme import ALL_CODES, WITHDRAWAL, codes_for_role
 
 LABEL_COLUMNS = ["transcript_id", "utterance_id", "role", "codes", "annotator", "guideline_version"]
 KEYS = ["transcript_id", "utterance_id"]
@@ -181,8 +181,80 @@ def final_codes(annomi_codes, project_codes, *, auto_collaboration: bool = False
     return sort_codes(annomi_codes + project_codes)
 
 
+RECODE_DIR = ANNOTATIONS_DIR / "recode_withdrawal"
+RECODE_COLUMNS = ["transcript_id", "utterance_id", "codes", "annotator", "guideline_version"]
+
+
+def read_recode(path: str | Path | None = None, *, family: tuple[str, ...] = WITHDRAWAL) -> pd.DataFrame:
+    """A family recode (``recode_withdrawal/labels_*.csv``): only the family's codes, client rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``transcript_id, utterance_id, code_list, annotator, guideline_version``; empty when
+        there is no recode.
+
+    Raises
+    ------
+    LabelError
+        On a code outside the family or a key given twice (file and line).
+    """
+    path = Path(path) if path is not None else RECODE_DIR
+    files = sorted(path.glob("labels_*.csv")) if path.is_dir() else ([path] if path.exists() else [])
+    rows, seen = [], set()
+    for file in files:
+        for line, r in csv_records(file, RECODE_COLUMNS, LabelError):
+            key = (str(r["transcript_id"]).strip(), str(r["utterance_id"]).strip())
+            codes = [c.strip() for c in str(r["codes"] or "").split(";") if c.strip()]
+            wrong = [c for c in codes if c not in family]
+            if wrong:
+                raise LabelError(file, f"code {wrong[0]!r} is not one this recode covers", line=line)
+            if key in seen:
+                raise LabelError(file, f"utterance {key[0]}#{key[1]} recoded twice", line=line)
+            seen.add(key)
+            rows.append({"transcript_id": key[0], "utterance_id": key[1], "code_list": codes,
+                         "annotator": str(r["annotator"]).strip(),
+                         "guideline_version": str(r["guideline_version"]).strip()})
+    return pd.DataFrame(rows, columns=["transcript_id", "utterance_id", "code_list", "annotator",
+                                       "guideline_version"])
+
+
+def apply_recode(labels: pd.DataFrame, recode: pd.DataFrame, *, family: tuple[str, ...] = WITHDRAWAL
+                 ) -> pd.DataFrame:
+    """``labels`` with the family's codes replaced by the recode's on every recoded transcript.
+
+    A recoded transcript must have every client utterance recoded; its other codes stay as
+    they were. ``guideline_version`` becomes e.g. ``1.0+withdrawal:1.1``.
+    """
+    if recode.empty:
+        return labels
+    by_key = {(t, u): (c, v) for t, u, c, v in zip(recode.transcript_id, recode.utterance_id, recode.code_list,
+                                                     recode.guideline_version)}
+    recoded = set(recode.transcript_id)
+    out = labels.copy()
+    target = out.transcript_id.isin(recoded) & (out.role == "client")
+    missing = [k for k in zip(out.transcript_id[target], out.utterance_id[target]) if k not in by_key]
+    if missing:
+        raise LabelError(RECODE_DIR, f"transcript {missing[0][0]} is recoded but utterance "
+                                     f"{missing[0][0]}#{missing[0][1]} is not")
+    name = "withdrawal" if family == WITHDRAWAL else "family"
+    lists, versions = [], []
+    for key, codes, version, hit in zip(zip(out.transcript_id, out.utterance_id), out.code_list,
+                                        out.guideline_version, target):
+        if hit:
+            new, v = by_key[key]
+            codes = sort_codes([c for c in codes if c not in family] + list(new))
+            version = f"{version}+{name}:{v}"
+        lists.append(list(codes))
+        versions.append(version)
+    out["code_list"], out["guideline_version"] = lists, versions
+    out["codes"] = [";".join(c) for c in lists]
+    return out
+
+
 def join_labels(annomi: pd.DataFrame | None = None, labels: pd.DataFrame | None = None, *,
-                annomi_path: str | Path | None = None, labels_dir: str | Path | None = None) -> pd.DataFrame:
+                annomi_path: str | Path | None = None, labels_dir: str | Path | None = None,
+                recode: bool = True) -> pd.DataFrame:
     """One table of every AnnoMI utterance with its final codes.
 
     Parameters
@@ -191,6 +263,9 @@ def join_labels(annomi: pd.DataFrame | None = None, labels: pd.DataFrame | None 
         From :func:`coder.data.annomi.load_annomi` (loaded from ``annomi_path`` if None).
     labels : pandas.DataFrame, optional
         From :func:`load_labels` (loaded from ``labels_dir`` if None, first pass).
+    recode : bool
+        Replace the withdrawal codes by the guideline-1.1 recode (:func:`read_recode`) where
+        there is one.
 
     Returns
     -------
@@ -202,6 +277,8 @@ def join_labels(annomi: pd.DataFrame | None = None, labels: pd.DataFrame | None 
     """
     annomi = annomi if annomi is not None else load_annomi(annomi_path)
     labels = labels if labels is not None else load_labels(labels_dir, annomi=annomi)
+    if recode:
+        labels = apply_recode(labels, read_recode())
     merged = annomi.merge(labels[KEYS + ["role", "code_list", "annotator", "guideline_version"]],
                           on=KEYS, how="left", suffixes=("", "_label"), validate="one_to_one")
     if merged.annotator.isna().any():

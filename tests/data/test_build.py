@@ -72,7 +72,14 @@ def test_build_no_transcript_in_two_splits(dataset):
 
 def test_build_extra_sources_only_in_train(dataset):
     assert set(dataset["validation"]["source"]) == {"annomi"} and set(dataset["test"]["source"]) == {"annomi"}
-    assert set(dataset["train"]["source"]) == {"annomi", "welivita", "constructed"}
+    assert {"annomi", "welivita", "constructed"} <= set(dataset["train"]["source"])
+    assert set(dataset["train"]["source"]) <= {"annomi", "welivita", "constructed", "rewrite", "mibot"}
+
+
+def test_build_rewrites_only_of_train_transcripts(dataset):
+    train_ids = set(dataset["train"].filter(lambda s: s == "annomi", input_columns="source")["transcript_id"])
+    rewrites = dataset["train"].filter(lambda s: s == "rewrite", input_columns="source")
+    assert set(rewrites["transcript_id"]) <= train_ids
     licences = dict(zip(dataset["train"]["source"], dataset["train"]["licence"]))
     assert licences["welivita"] == "CC BY-NC-SA 3.0"
 

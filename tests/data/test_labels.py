@@ -98,14 +98,27 @@ def test_labels_join_attaches_each_label_to_its_utterance(annomi, first_pass, jo
     assert len(joined) == len(annomi)
     check = joined.merge(first_pass[keys + ["code_list", "annotator"]], on=keys, suffixes=("", "_file"))
     assert len(check) == len(joined)
-    assert (check.project_codes.map(tuple) == check.code_list.map(tuple)).all()
+    from coder.data.labels import read_recode
+    from coder.scheme import WITHDRAWAL
+
+    def others(codes):
+        return frozenset(c for c in codes if c not in WITHDRAWAL)
+
+    assert (check.project_codes.map(others) == check.code_list.map(others)).all()
+    recode = read_recode()
+    if len(recode):  # withdrawal codes come from the guideline-1.1 recode where there is one
+        rec = check.merge(recode[keys + ["code_list"]], on=keys, suffixes=("", "_recode"))
+        mine = rec.project_codes.map(lambda c: frozenset(x for x in c if x in WITHDRAWAL))
+        assert len(rec) and (mine == rec.code_list_recode.map(frozenset)).all()
     assert (check.annotator == check.annotator_file).all()
     texts = joined.merge(annomi[keys + ["text", "order"]], on=keys, suffixes=("", "_annomi"))
     assert (texts.text == texts.text_annomi).all() and (texts.order == texts.order_annomi).all()
 
 
 def test_labels_join_preserves_code_counts(first_pass, joined):
-    in_files = Counter(c for cs in first_pass.code_list for c in cs)
+    from coder.data.labels import apply_recode, read_recode
+
+    in_files = Counter(c for cs in apply_recode(first_pass, read_recode()).code_list for c in cs)
     final = Counter(c for cs in joined.codes for c in cs)
     from_annomi = Counter(c for cs in joined.annomi_codes for c in cs)
     for code, n in in_files.items():
@@ -133,3 +146,48 @@ def test_labels_long_table_has_coders_and_dense_rows(joined, first_pass, second_
     b1 = long[long.coder_id == "agent-b1"]
     assert b1.score.sum() == sum(len(cs) for cs in second_pass.code_list)
     assert not b1.code.isin(["question_open", "reflection_simple", "change_talk"]).any()
+
+
+def _recode_file(tmp_path, body):
+    path = tmp_path / "labels_w.csv"
+    path.write_text("transcript_id,utterance_id,codes,annotator,guideline_version\n" + body, encoding="utf-8")
+    return path
+
+
+def test_labels_recode_replaces_only_the_family_codes(tmp_path):
+    import pandas as pd
+
+    from coder.data.labels import apply_recode, read_recode
+
+    labels = pd.DataFrame({
+        "transcript_id": ["1", "1", "1"], "utterance_id": ["0", "1", "2"], "role": ["therapist", "client", "client"],
+        "code_list": [["directing"], ["w_deferential", "c_defend_self"], []], "guideline_version": ["1.0"] * 3,
+        "codes": ["directing", "w_deferential;c_defend_self", ""],
+    })
+    recode = read_recode(_recode_file(tmp_path, "1,1,,w,1.1\n1,2,w_denial,w,1.1\n"))
+    out = apply_recode(labels, recode)
+    assert list(out.code_list) == [["directing"], ["c_defend_self"], ["w_denial"]]
+    assert list(out.guideline_version) == ["1.0", "1.0+withdrawal:1.1", "1.0+withdrawal:1.1"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("1,1,c_defend_self,w,1.1\n", "not one this recode covers"),
+    ("1,1,,w,1.1\n1,1,,w,1.1\n", "twice"),
+])
+def test_labels_recode_bad_rows_name_file_and_line(tmp_path, body, message):
+    from coder.data.labels import LabelError, read_recode
+
+    with pytest.raises(LabelError, match=message) as err:
+        read_recode(_recode_file(tmp_path, body))
+    assert "labels_w.csv" in str(err.value)
+
+
+def test_labels_recode_must_cover_every_client_utterance(tmp_path):
+    import pandas as pd
+
+    from coder.data.labels import LabelError, apply_recode, read_recode
+
+    labels = pd.DataFrame({"transcript_id": ["1", "1"], "utterance_id": ["1", "2"], "role": ["client", "client"],
+                           "code_list": [[], []], "guideline_version": ["1.0"] * 2, "codes": ["", ""]})
+    with pytest.raises(LabelError, match="is recoded but utterance 1#2 is not"):
+        apply_recode(labels, read_recode(_recode_file(tmp_path, "1,1,,w,1.1\n")))
