@@ -1,4 +1,6 @@
-"""``alliance-coder code | train | evaluate``: the classifier's commands, registered on ``coder.cli.app``.
+"""``alliance-coder train | evaluate``: the classifier's commands, registered on :data:`coder.cli_app.app`.
+
+``code`` lives in :mod:`coder.cli_run`.
 
 Heavy imports (torch, transformers, datasets) happen inside the commands, so ``--help`` and
 the other commands stay fast.
@@ -14,17 +16,10 @@ from typing import Optional
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coder.cli import (EXIT_BAD_INPUT, FORMAT_HELP, app, err, load_with_progress, reading_options,
-                       report_and_exit_code)
+from coder.cli_app import EXIT_BAD_INPUT, app, err, output_dir
 from coder.errors import InputError
-from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, sessions_to_frame, to_long
 from coder.model import DEFAULT_MODEL_NAME, default_model_path
-from coder.scheme import ALL_CODES
-from coder.segment import SegmenterConfig
-
-FAMILY_LABELS = ("harmful", "withdrawal", "confrontation")
 
 
 def _load_model(path: Optional[Path], **kwargs):
@@ -42,82 +37,6 @@ def _load_model(path: Optional[Path], **kwargs):
         else:
             err.print(str(e), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def utterance_table(coded) -> pd.DataFrame:
-    """The utterance table with one ``p_<code>`` column per scheme code (and per family label).
-
-    A ``p_`` cell is 0 for a code the utterance's role may not carry and empty for a code the
-    model scores only as its family.
-    """
-    frame = sessions_to_frame(coded)
-    utts = [u for s in coded for u in s.utterances]
-    families = [f for f in FAMILY_LABELS if any(f in u.meta.get("proba", {}) for u in utts)]
-    columns = {}
-    for name in (*ALL_CODES, *families):
-        columns[f"p_{name}"] = [u.meta.get("proba", {}).get(name, 0.0) for u in utts]
-    return pd.concat([frame[UTTERANCE_COLUMNS], pd.DataFrame(columns, index=frame.index).round(4)], axis=1)
-
-
-def long_table(coded, coder_id: str) -> pd.DataFrame:
-    """The long table of the model's scores: codes its role allows, then family labels.
-
-    Codes the model scores only as their family have no rows of their own.
-    """
-    base = to_long(coded, coder_id, dense=True).dropna(subset=["score"])
-    extra = [(u.session_id, u.utterance_id, coder_id, name, float(p))
-             for s in coded for u in s.utterances for name, p in u.meta.get("proba", {}).items()
-             if name in FAMILY_LABELS]
-    table = pd.concat([base, pd.DataFrame(extra, columns=LONG_COLUMNS)], ignore_index=True).round({"score": 4})
-    order = {(u.session_id, u.utterance_id): i for i, (s, u) in enumerate((s, u) for s in coded for u in s.utterances)}
-    table["_o"] = [order[(s, u)] for s, u in zip(table.session_id, table.utterance_id)]
-    return table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-
-
-@app.command()
-def code(
-    inputs: list[Path] = typer.Argument(..., help="Transcript files, or folders of them."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for utterances.csv and codes_long.csv."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help=f"Model folder; default models/{DEFAULT_MODEL_NAME}."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    therapist: list[str] = typer.Option([], "--therapist", help="Speaker name to take as therapist (repeatable)."),
-    roles_file: Optional[Path] = typer.Option(None, "--roles", help="CSV of speaker,role[,session_id]."),
-    resegment: bool = typer.Option(False, "--resegment", help="Split input that is already one row per utterance."),
-    no_segment: bool = typer.Option(False, "--no-segment", help="Keep every turn whole."),
-    column: list[str] = typer.Option([], "--column", help="CSV/TSV column name, FIELD=NAME (e.g. text=Said)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Utterances per forward pass."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads; default all this process may use."),
-    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file from `calibrate`."),
-    no_report: bool = typer.Option(False, "--no-report", help="Tables only, no HTML report (large batches)."),
-) -> None:
-    """Read, segment and code transcripts, then roll the codes up into scores, episodes and a report.
-
-    Writes DIR/utterances.csv (session_id, utterance_id, turn_id, speaker, role, start, end,
-    text, codes, then p_<code> per code of the scheme), DIR/codes_long.csv (session_id,
-    utterance_id, coder_id = model:<version>, code, score), DIR/sessions.csv, DIR/segments.csv,
-    DIR/ruptures.csv and DIR/report/.
-    """
-    roles, columns = reading_options(therapist, roles_file, column)
-    clf = _load_model(model, threads=threads)
-    report = load_with_progress(inputs, fmt=fmt, columns=columns, roles=roles,
-                                segmenter=SegmenterConfig(segment=not no_segment, resegment=resegment))
-    if report.sessions:
-        t0, coded = time.perf_counter(), []
-        with Progress(TextColumn("[bold]coding"), BarColumn(), MofNCompleteColumn(), TextColumn("utterances"),
-                      TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("", total=report.n_utterances)
-            for session in report.sessions:
-                coded += clf.code([session], batch_size=batch_size)
-                bar.update(task, advance=len(session.utterances))
-        out.mkdir(parents=True, exist_ok=True)
-        utterance_table(coded).to_csv(out / "utterances.csv", index=False)
-        long_table(coded, clf.coder_id).to_csv(out / "codes_long.csv", index=False)
-        err.print(f"coded {report.n_utterances} utterance(s) with {clf.coder_id} in "
-                  f"{time.perf_counter() - t0:.1f} s → {out}", markup=False)
-        from coder.cli_rollup import roll_up_folder
-
-        roll_up_folder(out, out, calibration=calibration, report=not no_report)
-    raise typer.Exit(report_and_exit_code(report, batch=len(inputs) > 1 or any(p.is_dir() for p in inputs)))
 
 
 def _build_corpus(data: Optional[Path], context: int, welivita: bool = True):
@@ -161,6 +80,7 @@ def train(
                                          f"default models/{DEFAULT_MODEL_NAME}."),
 ) -> None:
     """Fine-tune the classifier on the corpus (train split; validation for early stopping and thresholds)."""
+    output_dir(out)
     from coder.model.classifier import TrainConfig, UtteranceClassifier
     from coder.model.encoder import EncoderError
 
@@ -232,6 +152,7 @@ def evaluate(
                               "(--no-bf16 checks that it costs no accuracy)."),
 ) -> None:
     """Per-code precision, recall, F1, support and Cohen's kappa against the expert labels."""
+    output_dir(out)
     if cv is None:
         clf = _load_model(model, threads=threads, bf16=bf16)
         if split not in ("test", "validation"):

@@ -52,8 +52,25 @@ CLIENT_CODES = TALK_TYPES + RUPTURE_MARKERS
 
 ALL_CODES = THERAPIST_CODES + CLIENT_CODES
 
+#: The code families, the one definition every other module derives from: name → member codes,
+#: in report order. Every scheme code belongs to exactly one family.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "helpful": THERAPIST_HELPFUL,
+    "neutral": THERAPIST_NEUTRAL,
+    "harmful": THERAPIST_HARMFUL,
+    "talk_type": TALK_TYPES,
+    "withdrawal": WITHDRAWAL,
+    "confrontation": CONFRONTATION,
+}
+#: Families a model may predict as a whole, for codes it trains only as their family (the
+#: reliability plan's merges); derived for annotators (present when any member is). Iterating
+#: gives the names, in this order.
+FAMILY_LABELS: dict[str, tuple[str, ...]] = {name: FAMILIES[name]
+                                             for name in ("harmful", "withdrawal", "confrontation")}
 #: Family-level labels, derived and never annotated.
 DERIVED = {"withdrawal": WITHDRAWAL, "confrontation": CONFRONTATION, "rupture": RUPTURE_MARKERS}
+#: Which family each code belongs to.
+CODE_FAMILY: dict[str, str] = {code: name for name, members in FAMILIES.items() for code in members}
 
 
 def codes_for_role(role: str | None) -> tuple[str, ...]:
@@ -66,18 +83,11 @@ def codes_for_role(role: str | None) -> tuple[str, ...]:
 
 
 def family(code: str) -> str:
-    """The code family a code belongs to, as used in reports and macro averages."""
-    for name, members in (
-        ("helpful", THERAPIST_HELPFUL),
-        ("neutral", THERAPIST_NEUTRAL),
-        ("harmful", THERAPIST_HARMFUL),
-        ("talk_type", TALK_TYPES),
-        ("withdrawal", WITHDRAWAL),
-        ("confrontation", CONFRONTATION),
-    ):
-        if code in members:
-            return name
-    raise KeyError(f"unknown code {code!r}")
+    """The code family a code belongs to (a key of :data:`FAMILIES`), as used in reports and macro averages."""
+    try:
+        return CODE_FAMILY[code]
+    except KeyError:
+        raise KeyError(f"unknown code {code!r}") from None
 
 
 def validate_codes(codes: list[str], role: str | None) -> list[str]:

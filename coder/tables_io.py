@@ -21,6 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 from coder.errors import InputError
 from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, sessions_to_frame, to_long
 from coder.scheme import ALL_CODES
@@ -29,7 +30,7 @@ from coder.session import Session
 UTTERANCES_FILE = "utterances.csv"
 LONG_FILE = "codes_long.csv"
 #: Family labels a model may predict for codes it trains only as their family, in column order.
-FAMILY_LABELS = ("harmful", "withdrawal", "confrontation")
+FAMILY_LABELS = tuple(SCHEME_FAMILY_LABELS)
 _TEXT_COLUMNS = ("session_id", "utterance_id", "speaker", "role", "text", "codes")
 
 

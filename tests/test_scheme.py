@@ -32,3 +32,21 @@ def test_scheme_role_rules():
     assert scheme.validate_codes(["question_open", "w_denial"], "therapist") == ["w_denial"]
     assert scheme.codes_for_role("other") == ()
     assert len(scheme.ALL_CODES) == len(set(scheme.ALL_CODES)) == 32
+
+
+def test_scheme_families_partition_the_codes():
+    members = [c for codes in scheme.FAMILIES.values() for c in codes]
+    assert sorted(members) == sorted(scheme.ALL_CODES)
+    assert all(scheme.family(c) == name for name, codes in scheme.FAMILIES.items() for c in codes)
+    assert set(scheme.FAMILY_LABELS) <= set(scheme.FAMILIES)
+    with pytest.raises(KeyError):
+        scheme.family("nope")
+
+
+def test_scheme_families_are_the_only_definition():
+    from coder.model.layout import FAMILIES as model_families
+    from coder.report.assets import FAMILY_COLOURS
+    from coder.review.coded import FAMILY_LABELS as review_labels
+
+    assert model_families is scheme.FAMILY_LABELS and review_labels is scheme.FAMILY_LABELS
+    assert list(FAMILY_COLOURS) == list(scheme.FAMILIES)

@@ -35,7 +35,8 @@ from coder.data.labels import join_labels, load_labels
 from coder.data.mibot import mibot_frame, read_mibot_labels
 from coder.data.rewrites import read_rewrites, rewrite_frame
 from coder.data.welivita import OBSERVED_CODES, load_welivita
-from coder.scheme import ALL_CODES, CONFRONTATION, THERAPIST_HARMFUL, WITHDRAWAL, codes_for_role
+from coder.scheme import ALL_CODES, RUPTURE_MARKERS, codes_for_role
+from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 
 SPLITS = ("train", "validation", "test")
 SOURCES = ("annomi", "welivita", "constructed", "rewrite", "mibot")
@@ -44,7 +45,7 @@ CONTEXT_SEP = "\n"
 N_TEST, N_VAL = 21, 11
 
 #: Family labels trained alongside the codes (derived from the codes, never annotated).
-FAMILY_MEMBERS = {"withdrawal": WITHDRAWAL, "confrontation": CONFRONTATION, "harmful": THERAPIST_HARMFUL}
+FAMILY_MEMBERS = {name: SCHEME_FAMILY_LABELS[name] for name in ("withdrawal", "confrontation", "harmful")}
 FAMILY_LABELS = tuple(FAMILY_MEMBERS)
 #: The reliability plan (reliability.md): codes too rare in the double-coded subset to show a
 #: kappa (< 5 positive utterances) or below 0.4, that have a natural family, train only as
@@ -310,8 +311,8 @@ def label_counts(dataset: DatasetDict) -> pd.DataFrame:
         y = np.asarray(ds["labels"], dtype=float).reshape(len(ds), len(ALL_CODES))
         idx = {c: i for i, c in enumerate(ALL_CODES)}
         fam = lambda members: int((y[:, [idx[c] for c in members]].sum(axis=1) > 0).sum())  # noqa: E731
-        return [int(v) for v in y.sum(axis=0)] + [fam(WITHDRAWAL), fam(CONFRONTATION),
-                                                    fam(WITHDRAWAL + CONFRONTATION), fam(THERAPIST_HARMFUL), len(ds)]
+        return [int(v) for v in y.sum(axis=0)] + [fam(FAMILY_MEMBERS["withdrawal"]), fam(FAMILY_MEMBERS["confrontation"]),
+                                                    fam(RUPTURE_MARKERS), fam(FAMILY_MEMBERS["harmful"]), len(ds)]
     index = list(ALL_CODES) + ["withdrawal", "confrontation", "rupture", "harmful", "examples"]
     table = {name: counts(dataset[name]) for name in dataset}
     train = dataset["train"]

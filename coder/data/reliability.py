@@ -18,7 +18,9 @@ import pandas as pd
 
 from coder.data.annomi import ANNOMI_DENSE_CODES, VOTED_FIELDS, map_fields, read_annomi_csv
 from coder.data.ratings import SCALES
-from coder.scheme import CONFRONTATION, RUPTURE_MARKERS, THERAPIST_CODES, THERAPIST_HARMFUL, WITHDRAWAL
+from coder.metrics import cohen_kappa, fleiss_kappa  # noqa: F401 - re-exported for the reliability report
+from coder.scheme import FAMILIES as SCHEME_FAMILIES
+from coder.scheme import RUPTURE_MARKERS, THERAPIST_CODES
 
 KEYS = ["transcript_id", "utterance_id"]
 #: Below this many positive utterances (union of both passes) a kappa is not interpretable.
@@ -27,32 +29,16 @@ MIN_POSITIVES = 5
 KAPPA_FLOOR = 0.4
 #: Family-level labels (derived, never annotated): name → (role, member codes).
 FAMILIES = {
-    "withdrawal": ("client", WITHDRAWAL),
-    "confrontation": ("client", CONFRONTATION),
+    "withdrawal": ("client", SCHEME_FAMILIES["withdrawal"]),
+    "confrontation": ("client", SCHEME_FAMILIES["confrontation"]),
     "rupture": ("client", RUPTURE_MARKERS),
-    "harmful_any": ("therapist", THERAPIST_HARMFUL),
+    "harmful_any": ("therapist", SCHEME_FAMILIES["harmful"]),
 }
 #: The codes the project annotates (AnnoMI's question, reflection, information and talk-type
 #: codes are given, not re-coded; ``collaboration`` is both).
 PROJECT_CODES = tuple(c for c in THERAPIST_CODES if c not in ANNOMI_DENSE_CODES["therapist"]) + RUPTURE_MARKERS
 AGREEMENT_COLUMNS = ["code", "level", "role", "n", "pos_first", "pos_second", "prev_first", "prev_second",
                      "pct_agree", "kappa", "ci_low", "ci_high", "estimable", "needs_plan"]
-
-
-def cohen_kappa(x, y) -> float:
-    """Cohen's kappa of two binary vectors; NaN when undefined (both raters constant and equal).
-
-    Parameters
-    ----------
-    x, y : array-like of {0, 1}
-    """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) == 0:
-        return float("nan")
-    po = float(np.mean(x == y))
-    p1, p2 = float(x.mean()), float(y.mean())
-    pe = p1 * p2 + (1 - p1) * (1 - p2)
-    return float("nan") if pe >= 1 else (po - pe) / (1 - pe)
 
 
 def double_coded(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
@@ -122,16 +108,6 @@ def code_agreement(first: pd.DataFrame, second: pd.DataFrame, *, codes=None, n_b
     rows += [_agreement_row(name, "family", role, frame, set(members), n_boot=n_boot, rng=rng)
              for name, (role, members) in FAMILIES.items()]
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
-
-
-def fleiss_kappa(counts: np.ndarray) -> float:
-    """Fleiss' kappa from an items × categories matrix of rater counts (equal raters per item)."""
-    counts = np.asarray(counts, dtype=float)
-    n = counts.sum(axis=1)[0]
-    p_j = counts.sum(axis=0) / counts.sum()
-    p_i = ((counts ** 2).sum(axis=1) - n) / (n * (n - 1))
-    pe = float((p_j ** 2).sum())
-    return float("nan") if pe >= 1 else (float(p_i.mean()) - pe) / (1 - pe)
 
 
 def annomi_agreement(annomi_path=None) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from coder.data.labels import KEYS, final_codes, join_labels, load_labels
 from coder.data.paths import ANNOTATIONS_DIR, REPO_ROOT
 from coder.data.ratings import load_session_ratings, read_ratings
 from coder.data.reliability import annomi_agreement, code_agreement, markdown_table, rating_agreement
-from coder.scheme import ALL_CODES, CONFRONTATION, THERAPIST_HARMFUL, WITHDRAWAL
+from coder.scheme import ALL_CODES, FAMILIES, RUPTURE_MARKERS
 
 README = ANNOTATIONS_DIR / "README.md"
 RELIABILITY = REPO_ROOT / "annotation_guidelines" / "reliability.md"
@@ -61,8 +61,8 @@ def corpus_sections(dataset=None) -> dict[str, str]:
     rows = [{"code": c, "AnnoMI-derived": c_annomi[c], "project first pass": c_first[c],
              "second pass (15 tr.)": c_second[c], "final (joined)": c_final[c], "training": plan_of(c)}
             for c in ALL_CODES]
-    families = {"withdrawal (any w_*)": WITHDRAWAL, "confrontation (any c_*)": CONFRONTATION,
-                "rupture (either)": WITHDRAWAL + CONFRONTATION, "harmful (any)": THERAPIST_HARMFUL}
+    families = {"withdrawal (any w_*)": FAMILIES["withdrawal"], "confrontation (any c_*)": FAMILIES["confrontation"],
+                "rupture (either)": RUPTURE_MARKERS, "harmful (any)": FAMILIES["harmful"]}
     for name, members in families.items():
         hit = lambda lists: int(sum(any(c in members for c in codes) for codes in lists))  # noqa: E731
         rows.append({"code": name, "AnnoMI-derived": 0, "project first pass": hit(first.code_list),

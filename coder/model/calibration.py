@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
+from coder.metrics import f1, macro_f1
 from coder.scheme import TALK_TYPES
 
 OTHER = "other"
@@ -29,13 +30,6 @@ OFFSETS = np.round(np.arange(-2.0, 2.001, 0.1), 2)
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
-
-
-def f1_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Binary F1 (0 when there are no positives and no predictions)."""
-    tp = float(np.sum(y_true & y_pred))
-    denom = float(np.sum(y_true) + np.sum(y_pred))
-    return 2 * tp / denom if denom else 0.0
 
 
 def fit_platt(z: np.ndarray, y: np.ndarray, *, min_count: int = 5) -> tuple[float, float]:
@@ -69,15 +63,9 @@ def best_threshold(p: np.ndarray, y: np.ndarray, *, min_count: int = 3) -> float
     y = np.asarray(y, dtype=bool)
     if y.sum() < min_count:
         return 0.5
-    scores = np.array([f1_score(y, p >= t) for t in GRID])
+    scores = np.nan_to_num([f1(y, p >= t) for t in GRID], nan=0.0)  # NaN only without positives
     top = np.flatnonzero(scores >= scores.max() - 1e-12)
     return float(GRID[top[np.argmin(np.abs(GRID[top] - 0.5))]])
-
-
-def macro_f1_multiclass(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """Macro-F1 over classes ``0..k-1`` that occur in ``y``."""
-    scores = [f1_score(y == c, pred == c) for c in range(k) if np.any(y == c)]
-    return float(np.mean(scores)) if scores else 0.0
 
 
 def best_offsets(logp: np.ndarray, y: np.ndarray, *, min_rows: int = 30, passes: int = 2,
@@ -91,13 +79,13 @@ def best_offsets(logp: np.ndarray, y: np.ndarray, *, min_rows: int = 30, passes:
     offsets = np.zeros(k)
     if len(y) < min_rows:
         return offsets
-    best = macro_f1_multiclass(y, (logp + offsets).argmax(1), scored)
+    best = macro_f1(y, (logp + offsets).argmax(1), scored)
     for _ in range(passes):
         for c in (c for c in range(k) if c != fixed):
             for value in OFFSETS:
                 trial = offsets.copy()
                 trial[c] = value
-                score = macro_f1_multiclass(y, (logp + trial).argmax(1), scored)
+                score = macro_f1(y, (logp + trial).argmax(1), scored)
                 if score > best + 1e-9 or (abs(score - best) <= 1e-9 and abs(value) < abs(offsets[c])):
                     best, offsets = score, trial
     return offsets

@@ -21,7 +21,8 @@ import torch
 from coder import __version__
 from coder.errors import InputError
 from coder.model.config import TrainConfig, available_cores, bf16_supported, seed_everything
-from coder.model.calibration import Calibrator, f1_score, macro_f1_multiclass
+from coder.metrics import f1, macro_f1
+from coder.model.calibration import Calibrator
 from coder.model.encoder import MINILM_SHA256, PACKAGED, load_encoder
 from coder.model.inputs import Example, collate, encode, length_batches, record_examples, session_examples
 from coder.model.layout import CLIENT, ROLE_IDS, THERAPIST, Layout, default_merges
@@ -239,13 +240,12 @@ class UtteranceClassifier:
                               min_support=self.cfg.min_threshold_support, behaviours=self._behaviours())
         pred = rule.decide(rule.proba(raw, lay.names), allowed, lay.names).astype(bool)
         truth, use = val_y > 0.5, (val_m > 0.5) & allowed
-        scores = [f1_score(truth[use[:, j], j], pred[use[:, j], j])
+        scores = [f1(truth[use[:, j], j], pred[use[:, j], j])
                   for j in np.flatnonzero(lay.multilabel) if truth[use[:, j], j].any()]
         talk = lay.talk_idx
         rows = use[:, talk].all(1) & (truth[:, talk].sum(1) == 1)
         if rows.any():
-            scores.append(macro_f1_multiclass(truth[np.ix_(rows, talk)].argmax(1),
-                                              pred[np.ix_(rows, talk)].argmax(1), len(talk)))
+            scores.append(macro_f1(truth[np.ix_(rows, talk)].argmax(1), pred[np.ix_(rows, talk)].argmax(1), len(talk)))
         return float(np.mean(scores)) if scores else 0.0
 
     def _round_to_fp16(self) -> None:
@@ -405,14 +405,16 @@ class UtteranceClassifier:
         self = cls(cfg, version=meta.get("version") or path.name, progress=False)
         self.layout_ = Layout(tuple(labels["targets"]))
         source = path / ENCODER_DIR if (path / ENCODER_DIR / "config.json").is_file() else meta["encoder"]["source"]
-        encoder, self.tokenizer_, _ = load_encoder(source, pretrained=False)
+        encoder, self.tokenizer_, _ = load_encoder(source, pretrained=False, empty=True)
         self.encoder_source_, self.encoder_sha256_ = meta["encoder"]["source"], meta["encoder"].get("sha256")
-        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling, behaviour=cfg.behaviour_head)
+        empty = next(encoder.parameters()).is_meta
+        self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling, behaviour=cfg.behaviour_head,
+                                         device="meta" if empty else None)  # meta: every weight is assigned below
         state, own = load_file(str(path / WEIGHTS)), self.network_.state_dict()
         absent = [k for k in own if k not in state]
         if absent:
             raise ModelError(path / WEIGHTS, f"weights do not fit the encoder (no {absent[0]})")
-        self.network_.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items() if k in own})
+        self.network_.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items() if k in own}, assign=empty)
         self.network_.eval()
         self.calibrator_ = Calibrator.from_dict({**calibration, **thresholds})
         history = path / "history.json"

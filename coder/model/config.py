@@ -47,8 +47,8 @@ class TrainConfig:
     max_class_weight : float
         Clip of the imbalance weights.
     bf16 : bool
-        bf16 autocast in training and inference when the CPU has bf16 matrix units; falls
-        back to fp32 (with a note in the history) when it does not.
+        bf16 autocast in training and inference when the CPU has native bf16 (AMX or
+        AVX512-BF16, see :func:`bf16_supported`); fp32 (noted in the history) when it does not.
     threads : int or None
         torch threads; None = the cores this process may use.
     calibrate : bool
@@ -103,7 +103,11 @@ class TrainConfig:
 def bf16_supported() -> bool:
     """True when bf16 autocast on this CPU is native (AMX or AVX512-BF16) and works.
 
-    ``ALLIANCE_CODER_BF16=0`` or ``=1`` overrides the hardware check.
+    On this project's 2-core AVX512-BF16 machine without AMX, bf16 was no faster than fp32
+    (the 47-minute example: 3.6–4.2 s either way; AnnoMI-length input: 64 against 110
+    utterances/s, ``benchmarks/inference_speed.py``, 2026-12-03). bf16 stays the default there
+    so that predictions stay those the shipped model was validated with;
+    ``ALLIANCE_CODER_BF16=0`` (fp32) or ``=1`` overrides the hardware check.
     """
     forced = os.environ.get("ALLIANCE_CODER_BF16")
     if forced in ("0", "1"):

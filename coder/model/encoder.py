@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import importlib.util
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,18 +113,39 @@ def resolve_encoder(path: str | Path | None = None, *, verify: bool = True) -> P
     return folder
 
 
-def load_tokenizer(folder: str | Path):
-    """A fast tokenizer read from ``folder`` (no network)."""
-    from transformers import AutoTokenizer
-
+def _config(folder: Path) -> dict:
     try:
-        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
+        return json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
+        raise EncoderError(f"{folder / 'config.json'}: cannot read ({' '.join(str(err).split())[:200]})") from err
+
+
+def load_tokenizer(folder: str | Path):
+    """The tokenizer of ``folder`` (no network).
+
+    ``tokenizer.json`` is read straight into :class:`coder.model.bert.WordPieceTokenizer` (fast
+    start, no ``transformers`` import); a folder without one goes through ``transformers``.
+    """
+    folder = Path(folder)
+    try:
+        if (folder / "tokenizer.json").is_file():
+            from coder.model.bert import WordPieceTokenizer
+
+            return WordPieceTokenizer.from_folder(folder)
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
+    except Exception as err:  # tokenizers raises plain Exception on a bad file
         raise EncoderError(f"{folder}: cannot read the tokenizer ({' '.join(str(err).split())[:200]})") from err
 
 
-def load_encoder(path: str | Path | None = None, *, verify: bool = True, pretrained: bool = True):
+def load_encoder(path: str | Path | None = None, *, verify: bool = True, pretrained: bool = True,
+                 empty: bool = False):
     """Load the encoder and its tokenizer from a local folder.
+
+    A BERT folder (``model_type`` ``bert``, the packaged MiniLM among them) is built by
+    :mod:`coder.model.bert` without importing ``transformers``; any other architecture goes
+    through ``transformers.AutoModel``.
 
     Parameters
     ----------
@@ -132,30 +154,46 @@ def load_encoder(path: str | Path | None = None, *, verify: bool = True, pretrai
     verify : bool
         Check the packaged weights' sha256.
     pretrained : bool
-        False builds the architecture from ``config.json`` with random weights (used when
-        fine-tuned weights are loaded over it, so the pretrained file is never read).
+        False builds the architecture from ``config.json`` with random weights, so the
+        pretrained file is never read.
+    empty : bool
+        With ``pretrained=False``: a BERT is built on the ``meta`` device instead (no memory, no
+        initialisation), for weights to be assigned next (``load_state_dict(assign=True)``).
 
     Returns
     -------
-    (transformers.PreTrainedModel, transformers.PreTrainedTokenizerFast, pathlib.Path)
+    (torch.nn.Module, tokenizer, pathlib.Path)
         The encoder (fp32, eval mode), its tokenizer and the folder they came from.
     """
+    folder = resolve_encoder(path, verify=verify and pretrained)
+    tokenizer = load_tokenizer(folder)
+    config = _config(folder)
+    try:
+        from coder.model import bert
+
+        if bert.BertConfig.supports(config) and (not pretrained or (folder / "model.safetensors").is_file()):
+            cfg = bert.BertConfig.from_dict(config)
+            if pretrained:
+                return bert.load_bert(folder), tokenizer, folder
+            return (bert.empty_bert(cfg) if empty else bert.random_bert(cfg)).eval(), tokenizer, folder
+        return _load_transformers(folder, pretrained), tokenizer, folder
+    except (OSError, ValueError, KeyError) as err:
+        raise EncoderError(f"{folder}: cannot load the encoder ({' '.join(str(err).split())[:200]})") from err
+
+
+def _load_transformers(folder: Path, pretrained: bool):
+    """Any other architecture, through ``transformers`` (slow start)."""
     from transformers import AutoConfig, AutoModel
     from transformers.utils import logging as hf_logging
 
-    folder = resolve_encoder(path, verify=verify and pretrained)
-    tokenizer = load_tokenizer(folder)
     bar = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
         if pretrained:
             model = AutoModel.from_pretrained(str(folder), local_files_only=True, dtype="float32")
         else:
-            config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
-            model = AutoModel.from_config(config)
-    except (OSError, ValueError) as err:
-        raise EncoderError(f"{folder}: cannot load the encoder ({' '.join(str(err).split())[:200]})") from err
+            model = AutoModel.from_config(AutoConfig.from_pretrained(str(folder), local_files_only=True))
     finally:
         if bar:
             hf_logging.enable_progress_bar()
-    return model.eval(), tokenizer, folder
+    return model.eval()

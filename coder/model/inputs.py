@@ -14,6 +14,7 @@ training and inference build identical inputs.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ MARKER_WORDS = {"therapist": "therapist:", "client": "client:", "other": "speake
 #: The markers the corpus builder writes into its context strings.
 CORPUS_MARKERS = {"[T]": "therapist", "[C]": "client", "[O]": "other"}
 _MARKER_RE = re.compile(r"\[(T|C|O)\]\s*")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,6 +121,8 @@ class Encoded:
     input_ids: list[list[int]]
     token_type_ids: list[list[int]]
     roles: list[int]
+    #: ``(index, tokens)`` of examples whose target utterance was cut to fit ``max_length``.
+    truncated: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -147,9 +151,12 @@ def encode(tokenizer, examples: Sequence[Example], max_length: int) -> Encoded:
             texts.setdefault(t, len(texts))
     pieces = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"] if texts else []
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
-    ids_out, types_out, roles = [], [], []
-    for ex in examples:
-        target = (markers[ex.role] + pieces[texts[ex.text]])[: max(1, max_length - 3)]
+    ids_out, types_out, roles, truncated = [], [], [], []
+    for k, ex in enumerate(examples):
+        target = markers[ex.role] + pieces[texts[ex.text]]
+        if len(target) > max(1, max_length - 3):
+            truncated.append((k, len(target)))
+            target = target[: max(1, max_length - 3)]
         budget = max_length - 3 - len(target)
         ctx: list[int] = []
         for role, t in ex.context:
@@ -159,7 +166,23 @@ def encode(tokenizer, examples: Sequence[Example], max_length: int) -> Encoded:
         ids_out.append(ids)
         types_out.append([0] * (len(ctx) + 2) + [1] * (len(target) + 1))
         roles.append(ROLE_IDS[ex.role])
-    return Encoded(ids_out, types_out, roles)
+    if truncated:
+        _warn_truncated(examples, truncated, max_length)
+    return Encoded(ids_out, types_out, roles, truncated)
+
+
+def _warn_truncated(examples: Sequence[Example], truncated: list[tuple[int, int]], max_length: int) -> None:
+    """One warning line naming the utterances coded from their first tokens only."""
+    def name(k: int, n: int) -> str:
+        key = examples[k].key
+        where = f"session {key[0]} utterance {key[1]}" if len(key) >= 2 else f"example {k}"
+        return f"{where} ({n} tokens)"
+
+    listed = ", ".join(name(k, n) for k, n in truncated[:5])
+    more = f" and {len(truncated) - 5} more" if len(truncated) > 5 else ""
+    log.warning(f"warning: {len(truncated)} utterance(s) longer than the model's {max_length} tokens were coded "
+                f"from their first {max(1, max_length - 3)} tokens only: {listed}{more}; split them (segmenting "
+                "cuts long sentences at commas) to code all of their words")
 
 
 def collate(encoded: Encoded, index: Sequence[int], pad_id: int = 0) -> dict[str, torch.Tensor]:

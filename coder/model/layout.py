@@ -16,11 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
-from coder.scheme import ALL_CODES, CONFRONTATION, TALK_TYPES, THERAPIST_CODES, THERAPIST_HARMFUL, WITHDRAWAL
+from coder.scheme import ALL_CODES, FAMILY_LABELS, TALK_TYPES, THERAPIST_CODES
 
-#: Family labels the model may predict, with their member codes.
-FAMILIES: dict[str, tuple[str, ...]] = {"harmful": THERAPIST_HARMFUL, "withdrawal": WITHDRAWAL,
-                                        "confrontation": CONFRONTATION}
+#: Family labels the model may predict, with their member codes (:data:`coder.scheme.FAMILY_LABELS`).
+FAMILIES = FAMILY_LABELS
 #: AnnoMI's main therapist behaviours, one per utterance: scored by the behaviour softmax head,
 #: whose sixth class ("other") is everything else (see ``coder.model.network``).
 BEHAVIOURS = ("question_open", "question_closed", "reflection_simple", "reflection_complex", "information")
@@ -75,7 +74,8 @@ class Layout:
 
     def role_of(self, name: str) -> str:
         """``therapist`` or ``client``: who may carry target ``name``."""
-        return "therapist" if name in THERAPIST_CODES or name == "harmful" else "client"
+        members = FAMILIES.get(name, (name,))
+        return "therapist" if all(c in THERAPIST_CODES for c in members) else "client"
 
     @cached_property
     def therapist_idx(self) -> list[int]:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from coder.model.bert import Linear
 from coder.model.layout import CLIENT, THERAPIST, Layout
 
 #: Index of the behaviour head's "none of the five" class.
@@ -35,8 +36,9 @@ class MultiTaskNetwork(nn.Module):
 
     Parameters
     ----------
-    encoder : transformers.PreTrainedModel
-        A BERT-style encoder returning ``last_hidden_state``.
+    encoder : torch.nn.Module
+        A BERT-style encoder returning the last hidden states (:class:`coder.model.bert.BertEncoder`)
+        or an output with ``last_hidden_state`` (a ``transformers`` model).
     layout : Layout
         The targets; fixes the heads' widths.
     dropout : float
@@ -45,10 +47,12 @@ class MultiTaskNetwork(nn.Module):
         Mean over the target utterance's tokens (segment B) or over every token.
     behaviour : bool
         Add the behaviour softmax head (needs every one of the layout's ``behaviour_idx``).
+    device : torch.device or str, optional
+        Where the heads are created (``"meta"`` when every weight is assigned from a checkpoint).
     """
 
     def __init__(self, encoder: nn.Module, layout: Layout, dropout: float = 0.1, pooling: str = "target",
-                 behaviour: bool = False):
+                 behaviour: bool = False, device=None):
         super().__init__()
         if pooling not in ("target", "all"):
             raise ValueError(f"pooling must be 'target' or 'all', not {pooling!r}")
@@ -57,11 +61,11 @@ class MultiTaskNetwork(nn.Module):
         self.pooling = pooling
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.therapist_head = nn.Linear(hidden, len(layout.therapist_idx))
-        self.talk_head = nn.Linear(hidden, len(layout.talk_idx))
-        self.client_head = nn.Linear(hidden, len(layout.client_idx))
-        self.behaviour_head = nn.Linear(hidden, len(layout.behaviour_idx) + 1) if behaviour and layout.behaviour_idx \
-            else None
+        self.therapist_head = Linear(hidden, len(layout.therapist_idx), device=device)
+        self.talk_head = Linear(hidden, len(layout.talk_idx), device=device)
+        self.client_head = Linear(hidden, len(layout.client_idx), device=device)
+        self.behaviour_head = Linear(hidden, len(layout.behaviour_idx) + 1, device=device) \
+            if behaviour and layout.behaviour_idx else None
 
     def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
         """Mean of ``hidden`` over the pooled tokens (float32)."""
@@ -72,7 +76,8 @@ class MultiTaskNetwork(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids):
         """Logits of the heads: (therapist, talk type, client[, behaviour]), each float32."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        pooled = self.dropout(self.pool(out.last_hidden_state, attention_mask, token_type_ids))
+        hidden = out if isinstance(out, torch.Tensor) else out.last_hidden_state
+        pooled = self.dropout(self.pool(hidden, attention_mask, token_type_ids))
         logits = (self.therapist_head(pooled).float(), self.talk_head(pooled).float(),
                   self.client_head(pooled).float())
         return logits + (self.behaviour_head(pooled).float(),) if self.behaviour_head is not None else logits

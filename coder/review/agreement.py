@@ -26,8 +26,12 @@ import numpy as np
 import pandas as pd
 
 from coder.frames import LONG_COLUMNS
+from coder.metrics import cohen_kappa, fleiss_kappa
 from coder.review.coded import FAMILY_LABELS
 from coder.scheme import ALL_CODES, codes_for_role, family
+
+__all__ = ["AgreementConfig", "COLUMNS", "agreement", "binary_cells", "cohen_kappa", "fleiss_kappa",
+           "krippendorff_alpha", "load_long", "model_long_from_coded", "multirater_agreement", "pairwise_agreement"]
 
 KEYS = ["session_id", "utterance_id"]
 COLUMNS = ["statistic", "code", "family", "group", "coders", "n_raters", "n_items", "prevalence", "prev_a", "prev_b",
@@ -48,31 +52,6 @@ class AgreementConfig:
 
     threshold: float = 0.5
     multi_rater: bool = True
-
-
-def cohen_kappa(a, b) -> float:
-    """Cohen's kappa of two nominal rating vectors (NaN when chance agreement is 1)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if len(a) == 0:
-        return float("nan")
-    cats = np.union1d(a, b)
-    po = float(np.mean(a == b))
-    pe = float(sum(np.mean(a == c) * np.mean(b == c) for c in cats))
-    return float("nan") if pe >= 1 - 1e-12 else (po - pe) / (1 - pe)
-
-
-def fleiss_kappa(counts) -> float:
-    """Fleiss' kappa of an items × categories matrix of rater counts (the same raters per item)."""
-    counts = np.asarray(counts, dtype=float)
-    if counts.size == 0:
-        return float("nan")
-    n = counts.sum(axis=1)
-    if np.any(n != n[0]) or n[0] < 2:
-        raise ValueError("Fleiss' kappa needs the same number (≥ 2) of ratings on every item")
-    p_j = counts.sum(axis=0) / counts.sum()
-    p_i = ((counts ** 2).sum(axis=1) - n) / (n * (n - 1))
-    pe = float((p_j ** 2).sum())
-    return float("nan") if pe >= 1 - 1e-12 else (float(p_i.mean()) - pe) / (1 - pe)
 
 
 def krippendorff_alpha(ratings) -> float:

@@ -25,8 +25,8 @@ The mapping and its rationale: ``annotation_guidelines/rollup.md``.
 
 from coder.rollup.episodes import EpisodeConfig, find_episodes
 from coder.rollup.mapping import SCALES, ScaleMapping
-from coder.rollup.scores import RollupConfig, score_session
+from coder.rollup.scores import RollupConfig, SessionAnalysis, score_session
 from coder.rollup.tables import SESSION_COLUMNS, rollup, write_outputs
 
-__all__ = ["EpisodeConfig", "RollupConfig", "SCALES", "SESSION_COLUMNS", "ScaleMapping", "find_episodes", "rollup",
-           "score_session", "write_outputs"]
+__all__ = ["EpisodeConfig", "RollupConfig", "SCALES", "SESSION_COLUMNS", "ScaleMapping", "SessionAnalysis",
+           "find_episodes", "rollup", "score_session", "write_outputs"]

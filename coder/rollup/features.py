@@ -20,19 +20,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from coder.scheme import (
-    ALL_CODES, CONFRONTATION, TALK_TYPES, THERAPIST_HARMFUL, THERAPIST_HELPFUL, WITHDRAWAL, codes_for_role,
-)
+from coder.scheme import ALL_CODES, DERIVED, FAMILIES, TALK_TYPES, codes_for_role
 from coder.session import Session
 
-#: Family columns added to the utterance table (``rupture`` = any marker).
-FAMILY_CODES: dict[str, tuple[str, ...]] = {
-    "withdrawal": WITHDRAWAL,
-    "confrontation": CONFRONTATION,
-    "rupture": WITHDRAWAL + CONFRONTATION,
-    "harmful": THERAPIST_HARMFUL,
-    "helpful": THERAPIST_HELPFUL,
-}
+#: Family columns added to the utterance table (``rupture`` = any marker), from
+#: :data:`coder.scheme.DERIVED` and :data:`coder.scheme.FAMILIES`.
+FAMILY_CODES: dict[str, tuple[str, ...]] = {**DERIVED, "harmful": FAMILIES["harmful"], "helpful": FAMILIES["helpful"]}
 #: Confrontation markers aimed at the therapist as a person (session_ratings.md: they lower
 #: ``patient_contribution`` as well as ``interaction``).
 HOSTILE = ("c_complaint_therapist", "c_control_pressure")

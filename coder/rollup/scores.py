@@ -73,7 +73,42 @@ class RollupConfig:
     episodes: EpisodeConfig = field(default_factory=EpisodeConfig)
 
 
-def prepare(session: Session, config: RollupConfig | None = None) -> dict:
+@dataclass
+class SessionAnalysis:
+    """Everything the roll-up computes for one coded session; what the report is drawn from.
+
+    Attributes
+    ----------
+    session : coder.session.Session
+        The coded session.
+    utterances : pandas.DataFrame
+        :func:`coder.rollup.features.utterance_table`: one row per utterance, code probabilities.
+    turns : pandas.DataFrame
+        :func:`coder.rollup.features.turn_table`.
+    episodes : pandas.DataFrame
+        Rupture episodes (:data:`coder.rollup.episodes.EPISODE_COLUMNS`).
+    features : pandas.DataFrame
+        Per-turn :data:`coder.rollup.mapping.TURN_FEATURES`.
+    worst : dict or None
+        The worst moment (``first_position``, ``last_position``, ``first_utterance_id``,
+        ``start``, …), None when there is none.
+    record : dict or None
+        Its ``sessions.csv`` row (:func:`session_record`), set by ``coder.rollup.tables.analyse``.
+    segments : pandas.DataFrame or None
+        Its ``segments.csv`` rows (:func:`segment_records`), set by ``analyse``.
+    """
+
+    session: Session
+    utterances: pd.DataFrame
+    turns: pd.DataFrame
+    episodes: pd.DataFrame
+    features: pd.DataFrame
+    worst: dict | None
+    record: dict | None = None
+    segments: pd.DataFrame | None = None
+
+
+def prepare(session: Session, config: RollupConfig | None = None) -> SessionAnalysis:
     """Everything computed once per session: utterance and turn tables, episodes, features.
 
     Parameters
@@ -84,9 +119,8 @@ def prepare(session: Session, config: RollupConfig | None = None) -> dict:
 
     Returns
     -------
-    dict
-        ``session`` (the input), ``utterances``, ``turns``, ``episodes``, ``features`` (per-turn
-        :data:`coder.rollup.mapping.TURN_FEATURES`), ``worst`` (dict or None).
+    SessionAnalysis
+        Without ``record`` and ``segments`` (see ``coder.rollup.tables.analyse``).
     """
     cfg = config or RollupConfig()
     utts = utterance_table(session, use_proba=cfg.use_proba, min_words=cfg.min_words)
@@ -94,8 +128,7 @@ def prepare(session: Session, config: RollupConfig | None = None) -> dict:
     episodes = find_episodes(utts, cfg.episodes)
     feats = turn_features(turns, episodes, utts, cfg.mapping)
     worst = worst_moment(utts, cfg.mapping.harmful_weights, window=cfg.worst_window)
-    return {"session": session, "utterances": utts, "turns": turns, "episodes": episodes, "features": feats,
-            "worst": worst}
+    return SessionAnalysis(session, utts, turns, episodes, feats, worst)
 
 
 def scores_with_bands(features: np.ndarray, config: RollupConfig | None = None) -> dict[str, float]:
@@ -144,7 +177,7 @@ def duration_s(utts: pd.DataFrame) -> float | None:
     return float(ends.max() - utts["start"].min())
 
 
-def session_record(prepared: dict, config: RollupConfig | None = None) -> dict:
+def session_record(prepared: SessionAnalysis, config: RollupConfig | None = None) -> dict:
     """One row of ``sessions.csv`` for a prepared session.
 
     Returns
@@ -155,11 +188,11 @@ def session_record(prepared: dict, config: RollupConfig | None = None) -> dict:
         ``worst_start`` (the worst moment, empty when there is none).
     """
     cfg = config or RollupConfig()
-    utts, episodes = prepared["utterances"], prepared["episodes"]
+    utts, episodes = prepared.utterances, prepared.episodes
     dur = duration_s(utts)
-    scores = scores_with_bands(prepared["features"].to_numpy(), cfg)
-    worst = prepared["worst"] or {}
-    record = {"session_id": prepared["session"].id, "n_utterances": int(len(utts)),
+    scores = scores_with_bands(prepared.features.to_numpy(), cfg)
+    worst = prepared.worst or {}
+    record = {"session_id": prepared.session.id, "n_utterances": int(len(utts)),
               "duration_s": round(dur, 2) if dur is not None else np.nan}
     for scale in SCALES:
         record.update({scale: scores[scale], f"{scale}_lo": scores[f"{scale}_lo"],
@@ -202,21 +235,21 @@ def segment_windows(utts: pd.DataFrame, config: RollupConfig | None = None) -> l
     return [(a, min(n, a + size) - 1) for a in firsts]
 
 
-def segment_records(prepared: dict, config: RollupConfig | None = None) -> pd.DataFrame:
+def segment_records(prepared: SessionAnalysis, config: RollupConfig | None = None) -> pd.DataFrame:
     """Rows of ``segments.csv`` for a prepared session (:data:`SEGMENT_COLUMNS`).
 
     A turn belongs to the segment holding its first utterance; an episode to the segment holding
     its first marked utterance.
     """
     cfg = config or RollupConfig()
-    utts, turns, feats, episodes = (prepared[k] for k in ("utterances", "turns", "features", "episodes"))
+    utts, turns, feats, episodes = prepared.utterances, prepared.turns, prepared.features, prepared.episodes
     rows = []
     for j, (a, b) in enumerate(segment_windows(utts, cfg), start=1):
         sel = ((turns["first"] >= a) & (turns["first"] <= b)).to_numpy()
         scores = scores_with_bands(feats.to_numpy()[sel], cfg)
         eps = episodes[(episodes["first_position"] >= a) & (episodes["first_position"] <= b)]
         first, last = utts.iloc[a], utts.iloc[b]
-        row = {"session_id": prepared["session"].id, "segment": j, "first_utterance_id": first.utterance_id,
+        row = {"session_id": prepared.session.id, "segment": j, "first_utterance_id": first.utterance_id,
                "last_utterance_id": last.utterance_id, "first_position": a, "last_position": b,
                "start": first.start, "end": last.end if pd.notna(last.end) else last.start,
                "n_utterances": b - a + 1, "n_turns": int(sel.sum()),

@@ -14,7 +14,7 @@ import pandas as pd
 from coder.rollup.episodes import EPISODE_COLUMNS
 from coder.rollup.mapping import SCALES
 from coder.rollup.miti import MITI_COLUMNS
-from coder.rollup.scores import SEGMENT_COLUMNS, RollupConfig, prepare, segment_records, session_record
+from coder.rollup.scores import SEGMENT_COLUMNS, RollupConfig, SessionAnalysis, prepare, segment_records, session_record
 from coder.session import Session
 
 SESSION_COLUMNS = [
@@ -26,7 +26,7 @@ RUPTURE_COLUMNS = EPISODE_COLUMNS
 
 
 def analyse(sessions: Sequence[Session], *, config: RollupConfig | None = None,
-            on_session: Callable[[Session], None] | None = None) -> list[dict]:
+            on_session: Callable[[Session], None] | None = None) -> list[SessionAnalysis]:
     """Prepare every session and attach its session record and segment rows.
 
     Parameters
@@ -39,27 +39,26 @@ def analyse(sessions: Sequence[Session], *, config: RollupConfig | None = None,
 
     Returns
     -------
-    list of dict
-        :func:`coder.rollup.scores.prepare`'s dict plus ``record`` (dict) and ``segments``
-        (DataFrame), one per session, in order.
+    list of SessionAnalysis
+        One per session, in order, with ``record`` and ``segments`` set.
     """
     cfg = config or RollupConfig()
     out = []
     for session in sessions:
         prepared = prepare(session, cfg)
-        prepared["record"] = session_record(prepared, cfg)
-        prepared["segments"] = segment_records(prepared, cfg)
+        prepared.record = session_record(prepared, cfg)
+        prepared.segments = segment_records(prepared, cfg)
         out.append(prepared)
         if on_session:
             on_session(session)
     return out
 
 
-def tables_from(analyses: Sequence[dict]) -> dict[str, pd.DataFrame]:
+def tables_from(analyses: Sequence[SessionAnalysis]) -> dict[str, pd.DataFrame]:
     """``{"sessions", "segments", "ruptures"}`` DataFrames from :func:`analyse`'s output."""
-    sessions = pd.DataFrame([a["record"] for a in analyses], columns=SESSION_COLUMNS)
-    segments = [a["segments"] for a in analyses if len(a["segments"])]
-    ruptures = [a["episodes"] for a in analyses if len(a["episodes"])]
+    sessions = pd.DataFrame([a.record for a in analyses], columns=SESSION_COLUMNS)
+    segments = [a.segments for a in analyses if a.segments is not None and len(a.segments)]
+    ruptures = [a.episodes for a in analyses if len(a.episodes)]
     return {
         "sessions": sessions,
         "segments": pd.concat(segments, ignore_index=True) if segments else pd.DataFrame(columns=SEGMENT_COLUMNS),
@@ -100,10 +99,14 @@ def write_outputs(sessions: Sequence[Session], out_dir: str | Path, *, config: R
                   on_session: Callable[[Session], None] | None = None) -> dict[str, Path]:
     """Write the roll-up files for coded sessions into ``out_dir``.
 
+    Sessions are rolled up one at a time (:func:`coder.run_parts.roll_up_stream`, the same
+    code ``code`` and ``rollup`` use), every file is written atomically, and the report folder
+    is replaced whole, so no page of an earlier roll-up lingers.
+
     Parameters
     ----------
     sessions : sequence of Session
-        Coded sessions, as the ``code`` command has them after writing ``utterances.csv``.
+        Coded sessions.
     out_dir : path-like
         Output folder (created if needed).
     config : RollupConfig, optional
@@ -120,20 +123,8 @@ def write_outputs(sessions: Sequence[Session], out_dir: str | Path, *, config: R
     dict of str to Path
         ``sessions``, ``segments``, ``ruptures`` and, with ``report``, ``report`` (the index).
     """
-    cfg = config or RollupConfig()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    analyses = analyse(sessions, config=cfg, on_session=on_session)
-    tables = tables_from(analyses)
-    cal = _load_calibration(calibration)
-    if cal is not None:
-        tables["sessions"] = cal.apply(tables["sessions"])
-    paths = {}
-    for name, frame in tables.items():
-        paths[name] = out_dir / f"{name}.csv"
-        frame.to_csv(paths[name], index=False)
-    if report:
-        from coder.report import write_report
+    from coder.run_parts import roll_up_stream
 
-        paths["report"] = write_report(analyses, tables, out_dir / "report", config=cfg)
-    return paths
+    sessions = list(sessions)
+    return roll_up_stream(lambda: sessions, out_dir, config=config, calibration=_load_calibration(calibration),
+                          report=report, on_session=on_session)

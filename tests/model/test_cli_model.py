@@ -1,13 +1,14 @@
-"""``alliance-coder code | train | evaluate`` through typer's CliRunner."""
+"""``alliance-coder code | train | evaluate`` through typer's CliRunner (corpus runs: tests/run)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import coder.cli_model  # noqa: F401  (registers the commands)
-from coder.cli import app
+from coder.cli import app  # the entry point registers every command
 from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS
 from coder.scheme import ALL_CODES, TALK_TYPES
 from tests.conftest import ANNOMI, FIXTURES, MINI
@@ -79,12 +80,23 @@ def test_cli_model_train_then_evaluate(tiny_encoder_dir, tmp_path):
 
 
 def test_cli_model_train_corrections_missing_database(tmp_path):
-    from typer.testing import CliRunner
-
-    import coder.cli_model  # noqa: F401
-    from coder.cli import app
-
-    result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "m2"), "--corrections",
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "m2"), "--corrections",
                                       str(tmp_path / "none.sqlite"), "--model", str(tmp_path)])
     assert result.exit_code == 2
     assert "none.sqlite: no such review database" in result.output
+
+
+def test_cli_model_default_model_path_lookup_order(tmp_path, monkeypatch):
+    from coder.model import DEFAULT_MODEL_NAME, MODEL_ENV, default_model_path, model_search_path
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    repo = model_search_path()[1]
+    assert repo.parts[-2:] == ("models", DEFAULT_MODEL_NAME)
+    assert model_search_path()[-1].parts[-4:] == ("share", "alliance-coder", "models", DEFAULT_MODEL_NAME)
+    here = tmp_path / "models" / DEFAULT_MODEL_NAME
+    here.mkdir(parents=True)
+    (here / "config.json").write_text("{}")
+    assert default_model_path() == Path("models") / DEFAULT_MODEL_NAME
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "mine"))
+    assert default_model_path() == tmp_path / "mine"

@@ -86,3 +86,15 @@ def test_coded_table_errors_name_the_file(tmp_path):
     (tmp_path / "utterances.csv").write_text("session_id,text\ns,hi\n")
     with pytest.raises(InputError, match="missing column"):
         read_coded(tmp_path)
+
+
+def test_tables_rollup_never_imports_the_report():
+    """The report reads the roll-up's SessionAnalysis; the roll-up does not know the report."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pkgutil, importlib, coder.rollup; "
+            "[importlib.import_module('coder.rollup.' + m.name) for m in pkgutil.iter_modules(coder.rollup.__path__)]; "
+            "print('coder.report' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
