@@ -55,6 +55,14 @@ def rollup_command(
 ) -> None:
     """Roll a coded utterance table up into sessions.csv, segments.csv, ruptures.csv and the report."""
     cfg = _config(window, step, window_utterances, threshold, n_boot, hard)
+    if not hard:  # a model's run: its unreliable codes count only as their family (rollup.md)
+        from dataclasses import replace
+
+        from coder.model.decisions import unreliable_codes
+        from coder.run_output import read_manifest
+
+        model_path = ((read_manifest(coded if coded.is_dir() else coded.parent) or {}).get("model_path"))
+        cfg.mapping = replace(cfg.mapping, unreliable=unreliable_codes(model_path))
     target = out if out is not None else (coded if coded.is_dir() else coded.parent)
     roll_up_folder(coded, target, config=cfg, calibration=calibration, report=not no_report)
 

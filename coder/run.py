@@ -198,6 +198,18 @@ def _settings(model_info: dict, config: RunConfig) -> dict:
     }
 
 
+def with_model_reliability(config: RunConfig, model: Path) -> RunConfig:
+    """``config`` whose roll-up pools the codes the model flags unreliable (unless already set)."""
+    from dataclasses import replace
+
+    from coder.model.decisions import unreliable_codes
+
+    if config.rollup.mapping.unreliable:
+        return config
+    mapping = replace(config.rollup.mapping, unreliable=unreliable_codes(model))
+    return replace(config, rollup=replace(config.rollup, mapping=mapping))
+
+
 def _check(config: RunConfig) -> None:
     if config.engine not in ENGINES:
         raise InputError(None, f"--engine must be one of {', '.join(ENGINES)}, not {config.engine!r}")
@@ -321,6 +333,7 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
     out = check_output_dir(out)  # path problems first, before the model or any input is read
     model = Path(model) if model is not None else default_model_path()
     _check(config)
+    config = with_model_reliability(config, model)
     calibration = None
     if config.calibration is not None:
         from coder.rollup.calibrate import Calibration

@@ -194,9 +194,6 @@ def roll_up_stream(sessions: Callable[[], Iterable[Session]], out: str | Path, *
         raise
     done = sink.finish(calibration)
     table = done.pop("sessions_table")
-    audits = [a for a in (p.info().get("deid_audit") for p in parts) if a]
-    if audits:  # a --deidentify run: counts per session and identifier type, never values
-        done["deid_audit"] = write_frame(pd.DataFrame(audits).fillna(0), out / "deid_audit.csv")
     if report:
         done["report"] = write_report_pages(sessions, table, out, cfg)
     return done

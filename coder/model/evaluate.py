@@ -14,34 +14,14 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from coder.metrics import binary_metrics
 from coder.model.layout import BEHAVIOURS, FAMILIES, ROLE_IDS, Layout
 from coder.scheme import TALK_TYPES, family
 
 #: AnnoMI's fine therapist codes (the issue's headline fine-code macro-F1).
 ANNOMI_FINE_CODES = BEHAVIOURS
+#: Columns of the per-code tables; ``binary_metrics`` (``coder.metrics``) gives the metric ones.
 METRIC_COLUMNS = ["family", "precision", "recall", "f1", "kappa", "support", "predicted", "n"]
-
-
-def binary_metrics(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    """Precision, recall, F1, Cohen's kappa, support, predicted positives and n for one code.
-
-    Precision is NaN with no predicted positives, recall with no true positives, kappa when
-    both raters are constant and equal (chance agreement 1).
-    """
-    truth, pred = np.asarray(truth, bool), np.asarray(pred, bool)
-    n, tp = len(truth), int(np.sum(truth & pred))
-    support, predicted = int(truth.sum()), int(pred.sum())
-    precision = tp / predicted if predicted else float("nan")
-    recall = tp / support if support else float("nan")
-    f1 = 2 * tp / (support + predicted) if support + predicted else float("nan")
-    if n:
-        po = float(np.mean(truth == pred))
-        pe = (support * predicted + (n - support) * (n - predicted)) / n ** 2
-        kappa = (po - pe) / (1 - pe) if pe < 1 else float("nan")
-    else:
-        kappa = float("nan")
-    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa, "support": support,
-            "predicted": predicted, "n": n}
 
 
 def target_family(name: str) -> str:
@@ -133,7 +113,13 @@ def score_decisions(truth, pred, mask, roles, layout: Layout) -> Evaluation:
 
 
 def evaluate(model, records: Sequence[dict], batch_size: int | None = None) -> Evaluation:
-    """Score a fitted classifier on corpus records (e.g. the test split) with its own thresholds."""
+    """Score a fitted classifier on corpus records (e.g. the test split) with its own thresholds.
+
+    The summary also holds ``episode_precision`` and ``episode_recall``: rupture episodes from
+    the model's marker codes against episodes built from the labels
+    (:mod:`coder.model.episode_agreement`: markers at most 3 utterances apart, a match overlaps
+    within 1 utterance).
+    """
     records = [dict(r) for r in records]
     roles = [r.get("role") for r in records]
     proba = model.predict_proba_records(records, batch_size)
@@ -141,6 +127,11 @@ def evaluate(model, records: Sequence[dict], batch_size: int | None = None) -> E
     decided = model.decide(proba, roles)
     result = score_decisions(truth, decided, mask, roles, model.layout_)
     names = list(model.layout_.names)
+    from coder.model.episode_agreement import episode_agreement
+
+    episode_truth = np.where(np.asarray(mask) > 0.5, np.asarray(truth), 0)
+    episodes = episode_agreement(records, episode_truth, decided, names)
+    result.summary.update(episode_precision=episodes["episode_precision"], episode_recall=episodes["episode_recall"])
     result.predictions = pd.concat([
         pd.DataFrame({"transcript_id": [r.get("transcript_id") for r in records],
                       "utterance_id": [r.get("utterance_id") for r in records], "role": roles,
@@ -194,7 +185,9 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
     make_model : callable
         Returns a fresh, unfitted classifier (``fit``, ``predict_proba_records``, ``decide``).
     extra_train : sequence of dict
-        Train-only examples (Welivita, constructed) added to every fold's training set.
+        Train-only examples (Welivita, constructed, rewrites, MIBot) added to every fold's
+        training set, except those whose ``transcript_id`` is one of the fold's validation or
+        held-out transcripts (rewrites of those transcripts).
     validation_share : float
         Share of fit transcripts used as validation.
     seed : int
@@ -209,7 +202,9 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
         n_val = max(1, round(len(fit_ids) * validation_share))
         val_ids = set(random.Random(seed + k).sample(fit_ids, n_val))
         held = set(held_ids)
-        train = [r for r in records if r["transcript_id"] in set(fit_ids) - val_ids] + list(extra_train)
+        # an extra example anchored in a transcript (a rewrite of it) leaves with that transcript
+        extra = [r for r in extra_train if r.get("transcript_id") not in held | val_ids]
+        train = [r for r in records if r["transcript_id"] in set(fit_ids) - val_ids] + extra
         val = [r for r in records if r["transcript_id"] in val_ids]
         test = [r for r in records if r["transcript_id"] in held]
         result = evaluate(make_model().fit(train, val), test)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-#: Colours of the code families (background, text) — also used by the timeline.
-FAMILY_COLOURS = {
+from coder.scheme import FAMILIES
+
+#: Colours (background, text) per code family, in the order of :data:`coder.scheme.FAMILIES`
+#: (also used by the timeline).
+_COLOURS = {
     "helpful": ("#dff3e4", "#14632f"),
     "neutral": ("#ececec", "#444444"),
     "harmful": ("#fde0e3", "#a3001b"),
@@ -11,6 +14,7 @@ FAMILY_COLOURS = {
     "confrontation": ("#f0def8", "#62138f"),
     "talk_type": ("#e3edf7", "#28527a"),
 }
+FAMILY_COLOURS = {name: _COLOURS[name] for name in FAMILIES}  # a new family without a colour fails here
 SCALE_COLOURS = {
     "therapist_contribution": "#1f6fb4",
     "patient_contribution": "#d9730d",
@@ -78,6 +82,7 @@ svg.timeline a:hover rect,svg.timeline a:hover circle,svg.timeline a:hover path{
 #transcript .badge.worst{background:#a3001b}
 .code{display:inline-block;font-size:.74rem;border-radius:4px;padding:0 .35rem;margin:.1rem .25rem 0 0;
  font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.code.unreliable{opacity:.45;font-style:italic}
 #transcript[data-filter=ruptures] .u:not(.in-ep){display:none}
 #transcript[data-filter=harmful] .u:not(.has-harm){display:none}
 """ + "".join(

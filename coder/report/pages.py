@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 from jinja2 import DictLoader, Environment, StrictUndefined
@@ -16,7 +16,7 @@ from coder.report.svg import clock, timeline_svg
 from coder.report.templates import BASE, INDEX, SESSION
 from coder.rollup.mapping import SCALES
 from coder.rollup.miti import MITI_COLUMNS
-from coder.rollup.scores import RollupConfig
+from coder.rollup.scores import RollupConfig, SessionAnalysis
 from coder.scheme import family
 
 SCALE_LABELS = {
@@ -82,10 +82,10 @@ def _worst_label(worst: dict | None, utts: pd.DataFrame) -> str:
     return when if when else f"#{worst['first_utterance_id']}"
 
 
-def _rows(analysis: dict, threshold: float) -> list[dict]:
-    utts, episodes, worst = analysis["utterances"], analysis["episodes"], analysis["worst"]
-    speakers = [u.speaker for u in analysis["session"].utterances]
-    probas = [u.meta.get("proba") or {} for u in analysis["session"].utterances]
+def _rows(analysis: SessionAnalysis, threshold: float, unreliable: tuple[str, ...] = ()) -> list[dict]:
+    utts, episodes, worst = analysis.utterances, analysis.episodes, analysis.worst
+    speakers = [u.speaker for u in analysis.session.utterances]
+    probas = [u.meta.get("proba") or {} for u in analysis.session.utterances]
     ep_of: dict[int, tuple[int, str]] = {}
     badges: dict[int, list[dict]] = {}
     for ep in episodes.itertuples(index=False):
@@ -117,16 +117,17 @@ def _rows(analysis: dict, threshold: float) -> list[dict]:
             except KeyError:
                 fam = "neutral"
             p = probas[i].get(c)
-            chips.append({"code": c, "family": fam, "p": f"{float(p):.2f}" if p is not None and p == p else ""})
+            chips.append({"code": c, "family": fam, "p": f"{float(p):.2f}" if p is not None and p == p else "",
+                          "unreliable": c in unreliable})
         rows.append({"position": i, "cls": " ".join(cls), "time": clock(u.start) or f"#{u.utterance_id}",
                      "speaker": speakers[i], "text": u.text, "codes": chips, "badges": badges.get(i, [])})
     return rows
 
 
-def session_page(analysis: dict, record: dict, config: RollupConfig, env: Environment | None = None) -> str:
+def session_page(analysis: SessionAnalysis, record: dict, config: RollupConfig, env: Environment | None = None) -> str:
     """The HTML of one session page."""
     env = env or _env()
-    utts, episodes, worst = analysis["utterances"], analysis["episodes"], analysis["worst"]
+    utts, episodes, worst = analysis.utterances, analysis.episodes, analysis.worst
     timed = len(utts) > 0 and utts["start"].notna().all()
     eps = [{
         "episode": int(e.episode), "first_position": int(e.first_position),
@@ -147,21 +148,23 @@ def session_page(analysis: dict, record: dict, config: RollupConfig, env: Enviro
         duration=clock(record["duration_s"]) if timed else "", n_episodes=len(eps),
         n_resolved=sum(e["resolved"] for e in eps), scores=_score_cells(record),
         scales=[{"label": SCALE_LABELS[s][0], "colour": SCALE_COLOURS[s]} for s in SCALES],
-        svg=Markup(timeline_svg(utts, analysis["segments"], episodes, worst,
+        svg=Markup(timeline_svg(utts, analysis.segments, episodes, worst,
                                 harm_threshold=config.episodes.threshold)),
         segment_label=segment_label, episodes=eps,
         miti=[(MITI_LABELS[c], _fmt(record.get(c))) for c in MITI_COLUMNS],
-        families=list(FAMILY_COLOURS.items()), rows=_rows(analysis, config.episodes.threshold))
+        families=list(FAMILY_COLOURS.items()), rows=_rows(analysis, config.episodes.threshold,
+                                                                  config.mapping.unreliable))
 
 
-def write_report(analyses: Sequence[dict], tables: dict, out_dir: str | Path, *,
+def write_report(analyses: Iterable[SessionAnalysis], tables: dict, out_dir: str | Path, *,
                  config: RollupConfig | None = None) -> Path:
     """Write ``out_dir/index.html`` and one page per session.
 
     Parameters
     ----------
-    analyses : sequence of dict
-        From :func:`coder.rollup.tables.analyse`.
+    analyses : iterable of SessionAnalysis
+        From :func:`coder.rollup.tables.analyse` (``record`` and ``segments`` set), in the
+        order of ``tables["sessions"]``; may be a generator (one session in memory at a time).
     tables : dict of DataFrame
         From :func:`coder.rollup.tables.tables_from` (``sessions`` may carry ``calibrated_*``).
     out_dir : path-like
@@ -183,7 +186,7 @@ def write_report(analyses: Sequence[dict], tables: dict, out_dir: str | Path, *,
     index_rows = []
     for analysis, record, name in zip(analyses, records, names):
         (out_dir / name).write_text(session_page(analysis, record, cfg, env), encoding="utf-8")
-        worst = analysis["worst"]
+        worst = analysis.worst
         index_rows.append({
             "session_id": str(record["session_id"]), "href": name, "n_utterances": int(record["n_utterances"]),
             "duration_s": _fmt(record["duration_s"], 0), "duration": clock(record["duration_s"]) or "—",
@@ -193,7 +196,7 @@ def write_report(analyses: Sequence[dict], tables: dict, out_dir: str | Path, *,
             "cr": _fmt(record["pct_complex_reflections"], 0), "oq": _fmt(record["pct_open_questions"], 0),
             "ct": _fmt(record["change_talk_share"]),
             "worst_href": f"{name}#u-{worst['first_position']}" if worst else "",
-            "worst_label": _worst_label(worst, analysis["utterances"]) if worst else "",
+            "worst_label": _worst_label(worst, analysis.utterances) if worst else "",
         })
     scales = [{"label": SCALE_LABELS[s][0], "help": SCALE_LABELS[s][1]} for s in SCALES]
     index = out_dir / "index.html"

@@ -108,7 +108,8 @@ to its utterances.</p>
 {% for u in rows %}<div id="u-{{ u.position }}" class="{{ u.cls }}">
 <div class="t">{{ u.time }}</div><div class="s" title="{{ u.speaker }}">{{ u.speaker }}</div>
 <div>{% for b in u.badges %}<span class="badge {{ b.cls }}">{{ b.text }}</span>{% endfor %}{{ u.text }}
-<div>{% for c in u.codes %}<span class="code f-{{ c.family }}"{% if c.p %} title="p = {{ c.p }}"{% endif %}>
+<div>{% for c in u.codes %}<span class="code f-{{ c.family }}{% if c.unreliable %} unreliable{% endif %}"
+{%- if c.p or c.unreliable %} title="{% if c.p %}p = {{ c.p }}{% endif %}{% if c.unreliable %}{% if c.p %}; {% endif %}unreliable code: cross-validated F1 below 0.30, counted only as its family{% endif %}"{% endif %}>
 {{- c.code }}</span>{% endfor %}</div>
 </div></div>
 {% endfor %}</div></section>

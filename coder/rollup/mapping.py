@@ -85,6 +85,12 @@ class ScaleMapping:
         Pseudo-turns at each rate's centre (shrinks short segments to the middle).
     episode_turns : float
         Episode counts are per this many client turns (at least one), ~15–20 minutes of talk.
+    unreliable : tuple of str
+        Codes the model flags unreliable (``labels.json`` ``reliability``; cross-validated F1
+        below 0.30). In each weighted rate they count only as their family: the unreliable
+        members of a weight table are pooled into one term, the largest of their probabilities
+        at the mean of their weights, so a code the model cannot tell from its neighbours does
+        not steer the score by its own weight. Empty for human codes.
     """
 
     helpful_weights: dict[str, float] = field(default_factory=_helpful)
@@ -113,6 +119,19 @@ class ScaleMapping:
     total_repaired: float = 0.4
     prior_turns: float = 2.0
     episode_turns: float = 50.0
+    unreliable: tuple[str, ...] = ()
+
+    def weighted(self, turns: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+        """``Σ w·p`` over ``weights``' codes, the unreliable ones pooled (see :attr:`unreliable`)."""
+        total, flagged = np.zeros(len(turns)), set(self.unreliable)
+        pooled = [c for c in weights if c in flagged]
+        for code, w in weights.items():
+            if code not in flagged:
+                total = total + w * turns[code].to_numpy(float)
+        if pooled:
+            mean_w = sum(weights[c] for c in pooled) / len(pooled)
+            total = total + mean_w * turns[pooled].to_numpy(float).max(axis=1)
+        return total
 
 
 def turn_features(turns: pd.DataFrame, episodes: pd.DataFrame, utts: pd.DataFrame,
@@ -140,7 +159,7 @@ def turn_features(turns: pd.DataFrame, episodes: pd.DataFrame, utts: pd.DataFram
         return f
     ther = (turns["role"] == "therapist").to_numpy(float)
     cli = (turns["role"] == "client").to_numpy(float)
-    wsum = lambda weights: sum(w * turns[c].to_numpy(float) for c, w in weights.items())  # noqa: E731
+    wsum = lambda weights: mapping.weighted(turns, weights)  # noqa: E731
     f["t"], f["cl"] = ther, cli
     f["h"] = ther * np.minimum(1.0, wsum(mapping.helpful_weights))
     f["b"] = ther * wsum(mapping.harmful_weights)

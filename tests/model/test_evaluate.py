@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from coder.model.evaluate import binary_metrics, cross_validate, evaluate, family_macro, score_decisions
@@ -93,3 +94,27 @@ def test_evaluate_uses_model_thresholds(fitted):
     result = evaluate(fitted, corpus(2, "x"))
     assert result.per_code.loc["question_open", "support"] == 4
     assert 0 <= result.summary["annomi_fine_macro_f1"] <= 1
+
+
+def test_evaluate_cross_validate_drops_extras_anchored_in_held_out_transcripts(monkeypatch):
+    import coder.model.evaluate as ev
+
+    seen = []
+
+    class Recorder:
+        def fit(self, train, validation):
+            seen.append({r["example_id"] for r in train})
+            return self
+
+    def fake_evaluate(model, records):
+        per_code = pd.DataFrame({"family": ["helpful"], "precision": [1.0], "recall": [1.0], "f1": [1.0],
+                                 "kappa": [1.0], "support": [1], "predicted": [1], "n": [1]}, index=["question_open"])
+        return ev.Evaluation(per_code, ev.family_macro(per_code), pd.DataFrame([[1]]), {"x": 1.0})
+
+    monkeypatch.setattr(ev, "evaluate", fake_evaluate)
+    records = [{"example_id": f"{t}:0", "transcript_id": t} for t in ("t0", "t1", "t2", "t3")]
+    extra = [{"example_id": "rewrite-of-t3", "transcript_id": "t3"}, {"example_id": "forum", "transcript_id": "welivita"}]
+    folds = [(["t0", "t1", "t2"], ["t3"]), (["t1", "t2", "t3"], ["t0"])]
+    cross_validate(records, folds, Recorder, extra_train=extra, validation_share=0.01)
+    assert "rewrite-of-t3" not in seen[0] and "forum" in seen[0]
+    assert "forum" in seen[1]

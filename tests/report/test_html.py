@@ -102,3 +102,16 @@ def test_html_page_names_are_unique_and_safe():
     names = page_names(["a/b", "a_b", "A_B", "..", ""])
     assert len(set(n.lower() for n in names)) == 5
     assert all(re.fullmatch(r"session-[A-Za-z0-9._-]+\.html", n) for n in names)
+
+
+def test_html_greys_out_codes_the_model_flags_unreliable(tmp_path):
+    from dataclasses import replace
+
+    cfg = RollupConfig(n_boot=0)
+    cfg.mapping = replace(cfg.mapping, unreliable=("directing",))
+    write_outputs([make_session(good_exchange(2) + rupture())], tmp_path, config=cfg)
+    page = next(p for p in (tmp_path / "report").glob("*.html") if p.name != "index.html")
+    chips = [a["class"] for tag, a in parse(page).tags if tag == "span" and "code" in a.get("class", "").split()]
+    flagged = [c for c in chips if "unreliable" in c.split()]
+    assert flagged and all("f-harmful" in c for c in flagged)
+    assert any("unreliable" not in c.split() for c in chips)

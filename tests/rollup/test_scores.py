@@ -117,7 +117,7 @@ def test_scores_bootstrap_is_reproducible_and_band_shrinks_with_length():
 def test_scores_segments_by_time_and_by_count():
     session = make_session(good_exchange(60), seconds=10.0)  # 120 utterances, 20 minutes
     cfg = RollupConfig(n_boot=50)
-    windows = segment_windows(prepare(session, cfg)["utterances"], cfg)
+    windows = segment_windows(prepare(session, cfg).utterances, cfg)
     assert windows[0][0] == 0 and windows[-1][1] == 119
     assert len(windows) == 16  # 5-minute windows every minute over 20 minutes: starts 0..15 min
     untimed = make_session(good_exchange(60), seconds=None)
@@ -133,3 +133,17 @@ def test_scores_record_columns():
     assert record["session_id"] == "s1" and record["n_utterances"] == 8
     assert record["duration_s"] == pytest.approx(7 * 10 + 9)
     assert set(ALL_CODES).isdisjoint(record)
+
+
+def test_scores_unreliable_codes_count_once_as_their_family():
+    import pandas as pd
+
+    from coder.rollup.mapping import ScaleMapping
+
+    turns = pd.DataFrame({"directing": [0.8, 0.0], "confront_criticize": [0.6, 0.0], "dismiss_invalidate": [0.0, 0.9]})
+    weights = {"directing": 0.5, "confront_criticize": 1.0, "dismiss_invalidate": 1.0}
+    plain = ScaleMapping().weighted(turns, weights)
+    pooled = ScaleMapping(unreliable=("directing", "confront_criticize")).weighted(turns, weights)
+    assert plain.tolist() == pytest.approx([0.4 + 0.6, 0.9])
+    # the two flagged codes become one term: their largest probability at their mean weight
+    assert pooled.tolist() == pytest.approx([0.75 * 0.8, 0.9])
