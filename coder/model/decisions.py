@@ -86,7 +86,7 @@ def fit_threshold(p: np.ndarray, y: np.ndarray, *, config: DecisionConfig | None
     if n_pos < cfg.min_support:
         return closest
     tp = ((p[None, :] >= grid[:, None]) & y[None, :]).sum(1)
-    f1 = 2 * tp / np.maximum(predicted + n_pos, 1)
+    f1 = 2 * tp / np.maximum(predicted + n_pos, 1)  # coder.metrics.f1 at every grid point at once
     ratio = predicted / n_pos
     ok = (ratio >= cfg.min_ratio) & (ratio <= cfg.max_ratio)
     if not ok.any():

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from coder.metrics import f1
 from coder.review.coded import FAMILY_LABELS, ReviewError, annotator_name, utc_now
 from coder.review.store import Store
 from coder.scheme import ALL_CODES, TALK_TYPES, codes_for_role
@@ -153,7 +154,7 @@ def split_scores(model, records: list[dict]) -> dict[str, float]:
     for j, name in enumerate(classes):
         t, p = truth[mask[:, j], j], pred[mask[:, j], j]
         if t.sum():
-            out[name] = float(2 * (t & p).sum() / (t.sum() + p.sum()))
+            out[name] = f1(t, p)
     out["macro_f1"] = float(np.mean(list(out.values()))) if out else float("nan")
     return out
 
