@@ -152,8 +152,8 @@ def session_page(analysis: SessionAnalysis, record: dict, config: RollupConfig, 
                                 harm_threshold=config.episodes.threshold)),
         segment_label=segment_label, episodes=eps,
         miti=[(MITI_LABELS[c], _fmt(record.get(c))) for c in MITI_COLUMNS],
-        families=list(FAMILY_COLOURS.items()), rows=_rows(analysis, config.episodes.threshold,
-                                                                  config.mapping.unreliable))
+        families=list(FAMILY_COLOURS.items()), unreliable=bool(config.mapping.unreliable),
+        rows=_rows(analysis, config.episodes.threshold, config.mapping.unreliable))
 
 
 def write_report(analyses: Iterable[SessionAnalysis], tables: dict, out_dir: str | Path, *,

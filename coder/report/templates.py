@@ -103,7 +103,8 @@ to its utterances.</p>
 {% endfor %}</tbody></table></section>
 <section><h2>Transcript</h2>
 <div class="legend">{% for fam, colours in families %}<span><i style="background:{{ colours[0] }}"></i>{{ fam }}</span>
-{% endfor %}</div>
+{% endfor %}{% if unreliable %}<span><span class="code unreliable">faded</span> a code the model is unreliable on
+(cross-validated F1 below 0.30): counted only as its family</span>{% endif %}</div>
 <div id="transcript" data-filter="all">
 {% for u in rows %}<div id="u-{{ u.position }}" class="{{ u.cls }}">
 <div class="t">{{ u.time }}</div><div class="s" title="{{ u.speaker }}">{{ u.speaker }}</div>

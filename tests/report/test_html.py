@@ -111,7 +111,9 @@ def test_html_greys_out_codes_the_model_flags_unreliable(tmp_path):
     cfg.mapping = replace(cfg.mapping, unreliable=("directing",))
     write_outputs([make_session(good_exchange(2) + rupture())], tmp_path, config=cfg)
     page = next(p for p in (tmp_path / "report").glob("*.html") if p.name != "index.html")
-    chips = [a["class"] for tag, a in parse(page).tags if tag == "span" and "code" in a.get("class", "").split()]
+    chips = [a["class"] for tag, a in parse(page).tags
+             if tag == "span" and "code" in a.get("class", "").split() and " f-" in f' {a["class"]}']
     flagged = [c for c in chips if "unreliable" in c.split()]
     assert flagged and all("f-harmful" in c for c in flagged)
     assert any("unreliable" not in c.split() for c in chips)
+    assert "counted only as its family" in page.read_text(encoding="utf-8")
