@@ -11,7 +11,7 @@ Output paths are checked before any work (one line, exit status 2).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -33,6 +33,17 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 FORMAT_HELP = f"Input format for every file ({', '.join(READERS)}); default: from the extension."
+
+# The reading options every command that reads transcripts shares (segment, code, deidentify).
+FormatOption = Annotated[Optional[str], typer.Option("--format", "-f", help=FORMAT_HELP)]
+TherapistOption = Annotated[list[str], typer.Option("--therapist", help="Speaker name to take as therapist "
+                                                    "(repeatable).")]
+RolesOption = Annotated[Optional[Path], typer.Option("--roles", help="CSV of speaker,role[,session_id].")]
+ResegmentOption = Annotated[bool, typer.Option("--resegment", help="Split input that is already one row per "
+                                               "utterance.")]
+NoSegmentOption = Annotated[bool, typer.Option("--no-segment", help="Keep every turn whole.")]
+ColumnOption = Annotated[list[str], typer.Option("--column", help="CSV/TSV column name, FIELD=NAME "
+                                                 "(e.g. text=Said).")]
 
 
 def _version(value: bool) -> None:

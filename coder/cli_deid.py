@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from coder.cli_app import (EXIT_BAD_INPUT, FORMAT_HELP, app, err, load_with_progress, output_file,
-                           reading_options, report_and_exit_code)
+from coder.cli_app import (ColumnOption, EXIT_BAD_INPUT, FormatOption, NoSegmentOption, ResegmentOption, RolesOption, TherapistOption,
+                           app, err, load_with_progress, output_file, reading_options, report_and_exit_code)
 from coder.segment import SegmenterConfig
 
 
@@ -39,12 +39,12 @@ def deidentify_command(
     out: Path = typer.Option(..., "--out", "-o", help="De-identified utterance table (.csv or .tsv)."),
     audit: Optional[Path] = typer.Option(None, "--audit", help="Per-session audit CSV; default OUT's name "
                                          "with .audit.csv."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    therapist: list[str] = typer.Option([], "--therapist", help="Speaker name to take as therapist (repeatable)."),
-    roles_file: Optional[Path] = typer.Option(None, "--roles", help="CSV of speaker,role[,session_id]."),
-    resegment: bool = typer.Option(False, "--resegment", help="Split input that is already one row per utterance."),
-    no_segment: bool = typer.Option(False, "--no-segment", help="Keep every turn whole."),
-    column: list[str] = typer.Option([], "--column", help="CSV/TSV column name, FIELD=NAME (e.g. text=Said)."),
+    fmt: FormatOption = None,
+    therapist: TherapistOption = [],
+    roles_file: RolesOption = None,
+    resegment: ResegmentOption = False,
+    no_segment: NoSegmentOption = False,
+    column: ColumnOption = [],
     keep: list[str] = typer.Option([], "--keep", help="A word never to remove, e.g. the clinic's name (repeatable)."),
     no_speakers: bool = typer.Option(False, "--keep-speaker-labels", help="Leave speaker labels as they are."),
 ) -> None:

@@ -8,8 +8,9 @@ from typing import Optional
 
 import typer
 
-from coder.cli_app import (FORMAT_HELP, app, deidentify_sessions, err, fail, is_batch, load_with_progress,
-                           output_dir, output_file, reading_options, report_and_exit_code)
+from coder.cli_app import (ColumnOption, FormatOption, NoSegmentOption, ResegmentOption, RolesOption, TherapistOption, app,
+                           deidentify_sessions, err, fail, is_batch, load_with_progress, output_dir, output_file, reading_options,
+                           report_and_exit_code)
 from coder.errors import InputError
 from coder.frames import sessions_to_frame, to_long
 from coder.io import READERS
@@ -20,15 +21,15 @@ from coder.tables_io import write_frame
 @app.command()
 def segment(
     inputs: list[Path] = typer.Argument(..., help="Transcript files, or folders of them."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    fmt: FormatOption = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Utterance table (.csv or .tsv); default: stdout."),
     long: Optional[Path] = typer.Option(None, "--long", help="Also write the long code table (CSV) here."),
     coder_id: str = typer.Option("input", "--coder-id", help="coder_id for codes carried by the input, in --long."),
-    therapist: list[str] = typer.Option([], "--therapist", help="Speaker name to take as therapist (repeatable)."),
-    roles_file: Optional[Path] = typer.Option(None, "--roles", help="CSV of speaker,role[,session_id]."),
-    resegment: bool = typer.Option(False, "--resegment", help="Split input that is already one row per utterance."),
-    no_segment: bool = typer.Option(False, "--no-segment", help="Keep every turn whole."),
-    column: list[str] = typer.Option([], "--column", help="CSV/TSV column name, FIELD=NAME (e.g. text=Said)."),
+    therapist: TherapistOption = [],
+    roles_file: RolesOption = None,
+    resegment: ResegmentOption = False,
+    no_segment: NoSegmentOption = False,
+    column: ColumnOption = [],
     deidentify: bool = typer.Option(False, "--deidentify", help="Replace names, places, dates and other "
                                     "identifiers by placeholders ([NAME_1]) before writing."),
 ) -> None:

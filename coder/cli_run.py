@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from coder.cli_app import FORMAT_HELP, app, err, fail, is_batch, print_report, reading_options
+from coder.cli_app import (ColumnOption, FormatOption, NoSegmentOption, ResegmentOption, RolesOption, TherapistOption, app, err, fail,
+                           is_batch, print_report, reading_options)
 from coder.errors import InputError
 from coder.model import DEFAULT_MODEL_NAME, default_model_path
 from coder.segment import SegmenterConfig
@@ -33,12 +34,12 @@ def code(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (new or empty; see --resume, --overwrite)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help=f"Model folder; default the shipped "
                                          f"{DEFAULT_MODEL_NAME} (or $ALLIANCE_CODER_MODEL)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
-    therapist: list[str] = typer.Option([], "--therapist", help="Speaker name to take as therapist (repeatable)."),
-    roles_file: Optional[Path] = typer.Option(None, "--roles", help="CSV of speaker,role[,session_id]."),
-    resegment: bool = typer.Option(False, "--resegment", help="Split input that is already one row per utterance."),
-    no_segment: bool = typer.Option(False, "--no-segment", help="Keep every turn whole."),
-    column: list[str] = typer.Option([], "--column", help="CSV/TSV column name, FIELD=NAME (e.g. text=Said)."),
+    fmt: FormatOption = None,
+    therapist: TherapistOption = [],
+    roles_file: RolesOption = None,
+    resegment: ResegmentOption = False,
+    no_segment: NoSegmentOption = False,
+    column: ColumnOption = [],
     batch_size: int = typer.Option(64, "--batch-size", help="Utterances per forward pass."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for all workers together; "
                                           "default all this process may use."),
