@@ -293,12 +293,18 @@ def pending_sessions(planned: list[Planned], job: Job) -> Iterator[tuple[Session
         if not p.done:
             todo.setdefault(p.source, {})[p.order[1]] = p
     for source, wanted in todo.items():
-        sessions, _ = read_file(Path(source), job)
-        picked = [(s, wanted[i]) for i, s in enumerate(sessions) if i in wanted and s.id == wanted[i].session_id]
-        if len(picked) != len(wanted):
-            raise InputError(source, "changed while the run was reading it; run again with --resume")
-        coded = deidentify([s for s, _ in picked], job)
-        yield from zip(coded, (p for _, p in picked))
+        yield from pick_sessions(source, wanted, job)
+
+
+def pick_sessions(source: str, wanted: dict[int, Planned], job: Job) -> list[tuple[Session, Planned]]:
+    """Re-read ``source`` and return its planned sessions (by index in the file), de-identified
+    when the run asks for it; InputError when the file no longer holds them."""
+    sessions, _ = read_file(Path(source), job)
+    picked = [(s, wanted[i]) for i, s in enumerate(sessions) if i in wanted and s.id == wanted[i].session_id]
+    if len(picked) != len(wanted):
+        raise InputError(source, "changed while the run was reading it; run again with --resume")
+    coded = deidentify([s for s, _ in picked], job)
+    return list(zip(coded, (p for _, p in picked)))
 
 
 def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConfig | None = None,

@@ -142,19 +142,13 @@ class RayCoder:
         self.clf = load_model(job, threads)
 
     def __call__(self, batch: dict) -> dict:
-        from coder.run import Planned, read_file
+        from coder.run import Planned, pick_sessions
 
         keys, counts = [], []
         for text in batch["plans"]:
             planned = [Planned(tuple(p["order"]), p["session_id"], p["key"], p["source"], p["source_sha256"],
                                p["n_utterances"]) for p in json.loads(str(text))]
-            sessions, _ = read_file(Path(planned[0].source), self.job)
-            by_index = {p.order[1]: p for p in planned}
-            picked = [(s, by_index[i]) for i, s in enumerate(sessions) if i in by_index]
-            from coder.run import deidentify
-
-            clean = deidentify([s for s, _ in picked], self.job)
-            for session, plan in zip(clean, (p for _, p in picked)):
+            for session, plan in pick_sessions(planned[0].source, {p.order[1]: p for p in planned}, self.job):
                 counts.append(code_one(self.clf, session, plan, self.job))
                 keys.append(plan.key)
         return {"key": keys, "n_utterances": counts}
