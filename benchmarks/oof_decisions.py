@@ -40,7 +40,8 @@ def test_check(model_dir: Path, thresholds: dict[str, float]) -> pd.DataFrame:
     from coder.model import load
 
     clf = load(model_dir)
-    records = list(build_dataset(include_welivita=False, include_constructed=False)["test"])
+    records = list(build_dataset(include_welivita=False, include_constructed=False, include_rewrites=False,
+                                 include_mibot=False)["test"])
     roles = [r["role"] for r in records]
     proba = clf.predict_proba_records(records)
     truth, mask = clf.layout_.arrays(records)

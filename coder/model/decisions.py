@@ -256,7 +256,8 @@ def read_cv_predictions(path: str | Path, *, annomi_path=None, exclude: Sequence
 
     oof = pd.read_csv(path, dtype={"transcript_id": str, "utterance_id": str, "codes": str})
     oof = oof[~oof.transcript_id.isin(set(map(str, exclude)))].reset_index(drop=True)
-    corpus = build_dataset(annomi_path=annomi_path, include_welivita=False, include_constructed=False)
+    corpus = build_dataset(annomi_path=annomi_path, include_welivita=False, include_constructed=False,
+                           include_rewrites=False, include_mibot=False)
     records = [r for split in corpus for r in corpus[split]]
     layout = Layout.default()
     missing = [n for n in layout.names if f"p_{n}" not in oof.columns]
