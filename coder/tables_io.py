@@ -16,15 +16,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
-from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 from coder.errors import InputError
 from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, sessions_to_frame, to_long
 from coder.scheme import ALL_CODES
+from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 from coder.session import Session
 
 UTTERANCES_FILE = "utterances.csv"
@@ -39,33 +40,38 @@ def _sep(path: Path) -> str:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
-def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV (TSV for ``.tsv``) atomically: a temporary file, then ``os.replace``."""
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator:
+    """A text file handle for ``path`` that replaces it only when the block completes.
+
+    The data go to a temporary file beside ``path`` (same file system), which ``os.replace``
+    then moves over ``path``; on any error the temporary file is removed and ``path`` is untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, sep=_sep(path))
+            yield fh
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV (TSV for ``.tsv``) atomically (:func:`atomic_writer`)."""
+    path = Path(path)
+    with atomic_writer(path) as fh:
+        frame.to_csv(fh, index=False, sep=_sep(path))
     return path
 
 
 def write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` (UTF-8) atomically."""
+    """Write ``text`` (UTF-8) atomically (:func:`atomic_writer`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as fh:
+        fh.write(text)
     return path
 
 
@@ -77,21 +83,14 @@ def concat_csv(parts: Iterable[str | Path], path: str | Path, columns: Sequence[
     """
     path = Path(path)
     header = ",".join(columns) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(header)
-            for part in parts:
-                with open(part, encoding="utf-8", newline="") as fh:
-                    first = fh.readline()
-                    if first.rstrip("\r\n") != header.rstrip("\n"):
-                        raise InputError(part, f"unexpected header (expected {header.strip()})", line=1)
-                    shutil.copyfileobj(fh, out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:
+        out.write(header)
+        for part in parts:
+            with open(part, encoding="utf-8", newline="") as fh:
+                first = fh.readline()
+                if first.rstrip("\r\n") != header.rstrip("\n"):
+                    raise InputError(part, f"unexpected header (expected {header.strip()})", line=1)
+                shutil.copyfileobj(fh, out)
     return path
 
 
