@@ -59,9 +59,9 @@ def rollup_command(
         from dataclasses import replace
 
         from coder.model.decisions import unreliable_codes
-        from coder.run_output import read_manifest
+        from coder.run_output import run_model_path
 
-        model_path = ((read_manifest(coded if coded.is_dir() else coded.parent) or {}).get("model_path"))
+        model_path = run_model_path(coded if coded.is_dir() else coded.parent)
         cfg.mapping = replace(cfg.mapping, unreliable=unreliable_codes(model_path))
     target = out if out is not None else (coded if coded.is_dir() else coded.parent)
     roll_up_folder(coded, target, config=cfg, calibration=calibration, report=not no_report)

@@ -164,6 +164,13 @@ def read_manifest(folder: str | Path) -> dict | None:
         return None
 
 
+def run_model_path(folder: str | Path) -> Path | None:
+    """The model folder a run's manifest names (``model_path``), or None when there is no such run."""
+    manifest = read_manifest(folder)
+    path = manifest.get("model_path") if isinstance(manifest, dict) else None
+    return Path(path) if isinstance(path, str) and path else None
+
+
 def write_manifest(folder: str | Path, manifest: dict) -> Path:
     """Write the manifest atomically."""
     return write_text(dumps(manifest), Path(folder) / MANIFEST_FILE)

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from coder.run_output import run_model_path
 from coder.scheme import TALK_TYPES
 
 #: The probability clip used before taking logs (p columns are rounded to 4 decimals, so 0 and 1 occur).
 EPS = 1e-6
 OTHER = "other"
 RULES_FILE = "thresholds.json"
-RUN_MANIFEST = "run.json"
 
 
 def logit(p: float) -> float:
@@ -115,12 +115,9 @@ def find_rules(coded_dir: str | Path | None, coder_id: str | None = None,
         coded_dir = Path(coded_dir)
         folder = coded_dir.parent if coded_dir.is_file() else coded_dir
         candidates.append(folder / RULES_FILE)
-        try:  # the run's manifest names the model folder it coded with
-            model_path = json.loads((folder / RUN_MANIFEST).read_text(encoding="utf-8")).get("model_path")
-        except (OSError, ValueError, AttributeError):
-            model_path = None
-        if isinstance(model_path, str) and model_path:
-            candidates.append(Path(model_path) / RULES_FILE)
+        model_path = run_model_path(folder)  # the run's manifest names the model folder it coded with
+        if model_path is not None:
+            candidates.append(model_path / RULES_FILE)
     if coder_id and str(coder_id).startswith("model:") and len(str(coder_id)) > len("model:"):
         if models_dir is None:
             from coder.model import default_model_path
