@@ -30,7 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from coder.data.build import ROLE_MARKERS, transcript_folds  # noqa: E402
+from coder.data.build import transcript_folds  # noqa: E402
+from coder.data.constructed import mark  # noqa: E402
 from coder.data.labels import join_labels  # noqa: E402
 from coder.data.mibot import mibot_frame, read_mibot_labels  # noqa: E402
 from coder.data.rewrites import read_rewrites, rewrite_frame  # noqa: E402
@@ -107,7 +108,7 @@ def annomi_frame(joined: pd.DataFrame) -> pd.DataFrame:
         for r in g.sort_values("order").itertuples(index=False):
             rows.append({"transcript_id": str(tid), "role": r.role, "text": " ".join(str(r.text).split()),
                          "context": list(history), "codes": list(r.codes)})
-            history.append(f"{ROLE_MARKERS.get(r.role, '[?]')} {' '.join(str(r.text).split())}")
+            history.append(mark(r.role, r.text))
     return pd.DataFrame(rows)
 
 
@@ -154,14 +155,14 @@ def main() -> dict:
     out = {"what": __doc__.splitlines()[0], "n_real": len(real), "folds": 5}
     rewrites = read_rewrites()
     if len(rewrites):
-        rw = rewrite_frame(rewrites, joined, ROLE_MARKERS)
+        rw = rewrite_frame(rewrites, joined)
         rw["group"] = rw.example_id.str.rsplit(":", n=1).str[0]
         rw["anchor"] = rw.transcript_id
         out["rewrites"] = {"groups": int(rw.group.nunique()), "rows": len(rw),
                            "curve": curve(real, xr, rw, features(rw), folds, STEPS)}
     labels = read_mibot_labels()
     if len(labels):
-        mb = mibot_frame(labels, ROLE_MARKERS)
+        mb = mibot_frame(labels)
         mb["group"], mb["anchor"] = mb.transcript_id, "mibot"
         out["mibot"] = {"conversations": int(mb.group.nunique()), "rows": len(mb),
                         "curve": curve(real, xr, mb, features(mb), folds, (0.0, 1.0))}

@@ -25,14 +25,15 @@ RESULT = ROOT / "benchmarks" / "results" / "deid_classifier_cost.json"
 
 
 def _contexts(records, texts, size):
-    from coder.data.build import ROLE_MARKERS, format_context
+    from coder.data.build import format_context
+    from coder.data.constructed import mark
 
     out, history, current = [], [], None
     for r, text in zip(records, texts):
         if r["transcript_id"] != current:
             current, history = r["transcript_id"], []
         out.append(format_context(history, size))
-        history.append(f"{ROLE_MARKERS.get(r['role'], '[?]')} {' '.join(str(text).split())}")
+        history.append(mark(r['role'], text))
     return out
 
 

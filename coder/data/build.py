@@ -30,7 +30,7 @@ from datasets import Dataset, DatasetDict, Features, Sequence, Value
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from coder.data.annomi import ANNOMI_LICENCE, load_annomi, transcript_metadata
-from coder.data.constructed import load_constructed
+from coder.data.constructed import load_constructed, mark
 from coder.data.labels import join_labels, load_labels
 from coder.data.mibot import mibot_frame, read_mibot_labels
 from coder.data.rewrites import read_rewrites, rewrite_frame
@@ -40,7 +40,6 @@ from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 
 SPLITS = ("train", "validation", "test")
 SOURCES = ("annomi", "welivita", "constructed", "rewrite", "mibot")
-ROLE_MARKERS = {"therapist": "[T]", "client": "[C]"}
 CONTEXT_SEP = "\n"
 N_TEST, N_VAL = 21, 11
 
@@ -212,7 +211,7 @@ def annomi_examples(joined: pd.DataFrame, context: int) -> list[dict]:
                          "context": format_context(history, context), "codes": list(r.codes),
                          **label_vectors(r.codes, r.role), "source": "annomi", "licence": ANNOMI_LICENCE,
                          "mi_quality": r.mi_quality})
-            history.append(f"{ROLE_MARKERS.get(r.role, '[?]')} {' '.join(str(r.text).split())}")
+            history.append(mark(r.role, r.text))
     return rows
 
 
@@ -274,12 +273,12 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
     if include_rewrites:
         rewrites = read_rewrites(rewrites_path)
         if len(rewrites):
-            frame = rewrite_frame(rewrites[rewrites.transcript_id.isin(splits["train"])], joined, ROLE_MARKERS)
+            frame = rewrite_frame(rewrites[rewrites.transcript_id.isin(splits["train"])], joined)
             parts["train"] += extra_examples(frame, context, anchored=True)
     if include_mibot:
         labels = read_mibot_labels(mibot_labels)
         if len(labels):
-            parts["train"] += extra_examples(mibot_frame(labels, ROLE_MARKERS), context, anchored=True)
+            parts["train"] += extra_examples(mibot_frame(labels), context, anchored=True)
     description = json.dumps({"label_names": list(ALL_CODES), "train_label_names": list(TRAIN_LABELS),
                               "training_merges": TRAINING_MERGES, "dropped": sorted(DROPPED),
                               "unvalidated": list(UNVALIDATED), "sharpened": SHARPENED, "seed": seed,

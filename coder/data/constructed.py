@@ -28,6 +28,15 @@ CONSTRUCTED_LICENCE = "MIT (project-written)"
 _MARKER = re.compile(r"\s*(?=\[(?:T|C)\] )")
 
 
+#: Markers of a context utterance's role (an unknown role gets ``[?]``).
+ROLE_MARKERS = {"therapist": "[T]", "client": "[C]"}
+
+
+def mark(role: str | None, text: str) -> str:
+    """``"[T] text"``: one context utterance with its role marker, whitespace collapsed."""
+    return f"{ROLE_MARKERS.get(role, '[?]')} {' '.join(str(text).split())}"
+
+
 def split_context(context: str) -> list[str]:
     """``"[C] a [T] b"`` → ``["[C] a", "[T] b"]`` (one item per utterance, markers kept)."""
     return [part.strip() for part in _MARKER.split(str(context or "")) if part.strip()]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from coder.data.constructed import mark
 from coder.data.paths import ANNOTATIONS_DIR, csv_records, shared_data_dir
 from coder.errors import InputError
 from coder.scheme import TALK_TYPES, codes_for_role
@@ -64,16 +65,13 @@ def read_mibot_labels(path: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["participant_id", "utterance_number", "role", "codes", "annotator"])
 
 
-def mibot_frame(labels: pd.DataFrame, markers: dict[str, str], *, transcripts: str | Path | None = None
-                ) -> pd.DataFrame:
+def mibot_frame(labels: pd.DataFrame, *, transcripts: str | Path | None = None) -> pd.DataFrame:
     """Labelled MIBot utterances with their context, as train-only examples.
 
     Parameters
     ----------
     labels : pandas.DataFrame
         From :func:`read_mibot_labels`.
-    markers : dict
-        Role → context marker (``[T]``, ``[C]``).
     transcripts : path-like, optional
         Folder of the conversation files (default :func:`default_mibot_dir`).
 
@@ -112,5 +110,5 @@ def mibot_frame(labels: pd.DataFrame, markers: dict[str, str], *, transcripts: s
             out.append({"example_id": f"mibot:{pid}:{key[1]}", "transcript_id": f"mibot:{pid}", "role": role,
                         "text": text, "context": list(history), "codes": list(codes), "source": "mibot",
                         "licence": MIBOT_LICENCE})
-            history.append(f"{markers.get(role, '[?]')} {text}")
+            history.append(mark(role, text))
     return pd.DataFrame(out)

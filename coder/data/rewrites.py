@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from coder.data.constructed import mark
 from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
 from coder.scheme import TALK_TYPES, codes_for_role
@@ -90,7 +91,7 @@ def read_rewrites(path: str | Path | None = None) -> pd.DataFrame:
     return frame.drop(columns="_where")
 
 
-def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame, markers: dict[str, str]) -> pd.DataFrame:
+def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:
     """Rewrites with their real context, as train-only examples.
 
     Parameters
@@ -100,8 +101,6 @@ def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame, markers: dict[st
     joined : pandas.DataFrame
         AnnoMI with final labels (``coder.data.labels.join_labels``): ``transcript_id,
         utterance_id, order, role, text``.
-    markers : dict
-        Role → context marker (``[T]``, ``[C]``).
 
     Returns
     -------
@@ -126,8 +125,8 @@ def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame, markers: dict[st
         if key not in index:
             raise InputError(REWRITES_DIR, f"group {gid}: AnnoMI has no utterance {key[0]}/{key[1]}")
         real = by_transcript[first.transcript_id]
-        history = [f"{markers.get(r, '[?]')} {' '.join(str(t).split())}"
-                   for r, t in zip(real.role[real.order < index[key][0]], real.text[real.order < index[key][0]])]
+        before = real.order < index[key][0]
+        history = [mark(r, t) for r, t in zip(real.role[before], real.text[before])]
         for r in group.itertuples(index=False):
             real_role = index.get((r.transcript_id, r.utterance_id), (None, None))[1]
             if real_role is not None and real_role != r.role:
@@ -136,5 +135,5 @@ def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame, markers: dict[st
             out.append({"example_id": f"rewrite:{gid}:{r.row}", "transcript_id": r.transcript_id, "role": r.role,
                         "text": r.text, "context": list(history), "codes": list(r.codes), "source": "rewrite",
                         "licence": REWRITE_LICENCE, "kind": r.kind, "target_code": r.target_code})
-            history.append(f"{markers.get(r.role, '[?]')} {r.text}")
+            history.append(mark(r.role, r.text))
     return pd.DataFrame(out)

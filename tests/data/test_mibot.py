@@ -26,7 +26,7 @@ def test_mibot_frame_keeps_only_fully_labelled_conversations(tmp_path):
     labels = tmp_path / "labels_a.csv"
     labels.write_text(HEADER + "p1,10,therapist,question_open,a,1.1\np1,11,client,neutral_talk;w_minimal_response,a,1.1\n"
                       "p2,10,therapist,,a,1.1\n")
-    frame = mibot_frame(read_mibot_labels(labels), {"therapist": "[T]", "client": "[C]"}, transcripts=conv)
+    frame = mibot_frame(read_mibot_labels(labels), transcripts=conv)
     assert list(frame.example_id) == ["mibot:p1:10", "mibot:p1:11"]
     assert frame.iloc[1].context == ["[T] constructed line 0"]
     assert frame.iloc[1].codes == ["neutral_talk", "w_minimal_response"]
@@ -50,4 +50,4 @@ def test_mibot_role_must_match_speaker(tmp_path):
     labels = tmp_path / "labels_a.csv"
     labels.write_text(HEADER + "p1,10,client,neutral_talk,a,1.1\n")
     with pytest.raises(InputError, match="spoken by counsellor"):
-        mibot_frame(read_mibot_labels(labels), {}, transcripts=tmp_path)
+        mibot_frame(read_mibot_labels(labels), transcripts=tmp_path)

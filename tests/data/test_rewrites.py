@@ -28,7 +28,7 @@ def _write(tmp_path, body):
 
 
 def test_rewrites_context_is_real_history_then_group_rows(tmp_path):
-    frame = rewrite_frame(read_rewrites(_write(tmp_path, GOOD)), JOINED, {"therapist": "[T]", "client": "[C]"})
+    frame = rewrite_frame(read_rewrites(_write(tmp_path, GOOD)), JOINED)
     first, second = frame.iloc[0], frame.iloc[1]
     assert first.context == ["[T] Hello there.", "[C] Hi, I smoke a lot."]
     assert second.context[-1] == "[T] You need to stop today, full stop."
@@ -52,4 +52,4 @@ def test_rewrites_bad_rows_name_file_and_line(tmp_path, row, message):
 def test_rewrites_role_must_match_the_real_utterance(tmp_path):
     body = 'g1,0,7,1,therapist,positive,directing,directing,"You must.",a\n'
     with pytest.raises(InputError, match="client's"):
-        rewrite_frame(read_rewrites(_write(tmp_path, body)), JOINED, {})
+        rewrite_frame(read_rewrites(_write(tmp_path, body)), JOINED)
