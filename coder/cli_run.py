@@ -41,6 +41,9 @@ def code(
     no_segment: NoSegmentOption = False,
     column: ColumnOption = [],
     batch_size: int = typer.Option(64, "--batch-size", help="Utterances per forward pass."),
+    runtime: str = typer.Option("auto", "--runtime", help="What runs the network: auto (onnx-int8 when "
+                                "onnxruntime is installed), onnx-int8, onnx-fp32 (torch's fp32 computation) "
+                                "or torch."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for all workers together; "
                                           "default all this process may use."),
     calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file from `calibrate`."),
@@ -73,7 +76,8 @@ def code(
     every = progress_every if progress_every is not None else (1.0 if err.is_terminal else 10.0)
     config = RunConfig(fmt=fmt, columns=columns, roles=roles,
                        segmenter=SegmenterConfig(segment=not no_segment, resegment=resegment),
-                       batch_size=batch_size, threads=threads, calibration=calibration, report=not no_report,
+                       batch_size=batch_size, runtime=runtime, threads=threads, calibration=calibration,
+                       report=not no_report,
                        resume=resume, overwrite=overwrite, shard=parse_shard(shard), workers=workers,
                        engine=engine, ray_address=ray_address, deidentify=deidentify, progress_every=every,
                        on_progress=lambda line: err.print(line, markup=False))

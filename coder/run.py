@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 from coder import __version__
 from coder.errors import InputError
 from coder.io import expand_paths
+from coder.model.runtime import resolve_runtime
 from coder.pipeline import load_transcripts
 from coder.roles import RoleConfig
 from coder.rollup.scores import RollupConfig
@@ -48,6 +49,10 @@ class RunConfig:
         How turns are split into utterances (``--no-segment``, ``--resegment``).
     batch_size : int
         Utterances per forward pass.
+    runtime : str
+        What runs the network (:data:`coder.model.runtime.RUNTIMES`): ``auto`` (``onnx-int8``
+        when onnxruntime is installed, else ``torch``), ``onnx-int8``, ``onnx-fp32`` or
+        ``torch``. Part of the settings: a resumed run keeps its runtime.
     threads : int, optional
         CPU threads for all workers together; default every core this process may use.
     calibration : path-like, optional
@@ -85,6 +90,7 @@ class RunConfig:
     roles: RoleConfig = field(default_factory=RoleConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     batch_size: int = 64
+    runtime: str = "auto"
     threads: int | None = None
     calibration: str | Path | None = None
     report: bool = True
@@ -186,11 +192,14 @@ class Job:
     segmenter: SegmenterConfig
     rollup: RollupConfig
     deidentify: bool
+    runtime: str = "torch"
 
 
-def _settings(model_info: dict, config: RunConfig) -> dict:
+def _settings(model_info: dict, config: RunConfig, runtime: str) -> dict:
+    from coder.model.runtime import describe
+
     return {
-        "model": model_info,
+        "model": model_info, "runtime": describe(runtime),
         "format": config.fmt, "columns": config.columns, "roles": asdict(config.roles),
         "segmenter": asdict(config.segmenter), "deidentify": config.deidentify,
         "rollup": asdict(config.rollup), "shard": list(config.shard) if config.shard else None,
@@ -224,6 +233,10 @@ def _check(config: RunConfig) -> None:
         i, n = config.shard
         if not (n >= 1 and 0 <= i < n):
             raise InputError(None, f"--shard must be i/n with 0 <= i < n, not {i}/{n}")
+    try:
+        resolve_runtime(config.runtime)
+    except ValueError as err:
+        raise InputError(None, str(err)) from None
     if config.deidentify:
         try:
             import coder.deid  # noqa: F401
@@ -346,7 +359,8 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
 
         calibration = Calibration.load(config.calibration)
     model_info = model_settings(model)
-    settings = _settings(model_info, config)
+    runtime = resolve_runtime(config.runtime)
+    settings = _settings(model_info, config, runtime)
     settings_hash = json_hash(settings)
     resumed = prepare_output(out, settings, resume=config.resume, overwrite=config.overwrite)
     result = RunResult(out=out, coder_id=f"model:{model_info['version']}")
@@ -364,7 +378,8 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
 
     job = Job(out=str(out), model=str(model), settings_hash=settings_hash, coder_id=result.coder_id, families=[],
               batch_size=config.batch_size, threads=config.threads, fmt=config.fmt, columns=config.columns,
-              roles=config.roles, segmenter=config.segmenter, rollup=config.rollup, deidentify=config.deidentify)
+              roles=config.roles, segmenter=config.segmenter, rollup=config.rollup, deidentify=config.deidentify,
+              runtime=runtime)
     files: list[list[str]] = []
     planned = _plan(inputs, out, job, config, result, files)
     result.session_ids = [p.session_id for p in planned]
@@ -379,6 +394,10 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
         progress = ProgressLine(sum(p.n_utterances for p in todo), config.on_progress, config.progress_every)
         from coder.run_engines import run_engine
 
+        if runtime.startswith("onnx"):
+            from coder.model.runtime import ensure_onnx
+
+            ensure_onnx(model, runtime)  # once, before any worker loads it
         run_engine(todo, job, config, progress)
         result.n_coded = len(todo)
         result.n_coded_utterances = sum(p.n_utterances for p in todo)

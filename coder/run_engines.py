@@ -69,10 +69,10 @@ def threads_per_worker(threads: int | None, workers: int) -> int | None:
 
 
 def load_model(job: "Job", threads: int | None):
-    """The job's classifier, loaded once per worker."""
-    from coder.model import load
+    """The job's predictor on its runtime, loaded once per worker."""
+    from coder.model.runtime import load_runtime
 
-    return load(job.model, threads=threads)
+    return load_runtime(job.model, runtime=job.runtime, threads=threads)
 
 
 def code_one(clf, session: Session, plan: "Planned", job: "Job") -> int:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Derived runtime files (ONNX exports of the tests' tiny models) go to a folder of this test
+# run, never to the user's cache; subprocesses inherit it.
+os.environ.setdefault("ALLIANCE_CODER_CACHE", tempfile.mkdtemp(prefix="alliance-coder-cache-"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]

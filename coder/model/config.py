@@ -9,7 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 
 @dataclass
@@ -118,6 +117,8 @@ def bf16_supported() -> bool:
         return False
     if "amx_bf16" not in flags and "avx512_bf16" not in flags:
         return False
+    import torch
+
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             torch.ones(4, 4) @ torch.ones(4, 4)
@@ -136,6 +137,8 @@ def available_cores() -> int:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

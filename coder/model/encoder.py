@@ -123,13 +123,13 @@ def _config(folder: Path) -> dict:
 def load_tokenizer(folder: str | Path):
     """The tokenizer of ``folder`` (no network).
 
-    ``tokenizer.json`` is read straight into :class:`coder.model.bert.WordPieceTokenizer` (fast
+    ``tokenizer.json`` is read straight into :class:`coder.model.tokenizer.WordPieceTokenizer` (fast
     start, no ``transformers`` import); a folder without one goes through ``transformers``.
     """
     folder = Path(folder)
     try:
         if (folder / "tokenizer.json").is_file():
-            from coder.model.bert import WordPieceTokenizer
+            from coder.model.tokenizer import WordPieceTokenizer
 
             return WordPieceTokenizer.from_folder(folder)
         from transformers import AutoTokenizer

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-import torch
+import numpy as np
 
 from coder.model.layout import ROLE_IDS
 from coder.session import Session
@@ -185,19 +185,26 @@ def _warn_truncated(examples: Sequence[Example], truncated: list[tuple[int, int]
                 "cuts long sentences at commas) to code all of their words")
 
 
-def collate(encoded: Encoded, index: Sequence[int], pad_id: int = 0) -> dict[str, torch.Tensor]:
-    """A padded batch of the examples at ``index``: ids, attention, token types, roles."""
+def collate_arrays(encoded: Encoded, index: Sequence[int], pad_id: int = 0) -> dict[str, np.ndarray]:
+    """A padded batch of the examples at ``index`` as int64 arrays: ids, attention, token types, roles."""
     width = max(len(encoded.input_ids[i]) for i in index)
-    ids = torch.full((len(index), width), pad_id, dtype=torch.long)
-    types = torch.zeros((len(index), width), dtype=torch.long)
-    attention = torch.zeros((len(index), width), dtype=torch.long)
+    ids = np.full((len(index), width), pad_id, dtype=np.int64)
+    types = np.zeros((len(index), width), dtype=np.int64)
+    attention = np.zeros((len(index), width), dtype=np.int64)
     for row, i in enumerate(index):
         n = len(encoded.input_ids[i])
-        ids[row, :n] = torch.tensor(encoded.input_ids[i])
-        types[row, :n] = torch.tensor(encoded.token_type_ids[i])
+        ids[row, :n] = encoded.input_ids[i]
+        types[row, :n] = encoded.token_type_ids[i]
         attention[row, :n] = 1
-    roles = torch.tensor([encoded.roles[i] for i in index], dtype=torch.long)
+    roles = np.array([encoded.roles[i] for i in index], dtype=np.int64)
     return {"input_ids": ids, "attention_mask": attention, "token_type_ids": types, "roles": roles}
+
+
+def collate(encoded: Encoded, index: Sequence[int], pad_id: int = 0) -> dict:
+    """As :func:`collate_arrays`, as torch tensors (for the torch network)."""
+    import torch
+
+    return {k: torch.from_numpy(v) for k, v in collate_arrays(encoded, index, pad_id).items()}
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, *, shuffle: bool = False,

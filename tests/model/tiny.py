@@ -6,6 +6,7 @@ import string
 from pathlib import Path
 
 from coder.scheme import ALL_CODES, codes_for_role
+from coder.session import Session, Utterance
 
 WORDS = ("therapist client speaker what how do did you it sounds like i want to change don't stop "
          "feel tired work sleep is are the a and yes no hello").split()
@@ -62,4 +63,15 @@ def corpus(n_transcripts: int, prefix: str = "t") -> list[dict]:
         for uid, (role, text, codes) in enumerate(TEMPLATES):
             out.append(record(text, role, codes, f"{prefix}{r}", uid, "\n".join(history[-2:])))
             history.append(("[T] " if role == "therapist" else "[C] ") + text)
+    return out
+
+
+def sessions(n: int = 2) -> list[Session]:
+    """``n`` constructed sessions of 14 utterances, each the templates in another rotation."""
+    out = []
+    for k in range(n):
+        rows = [TEMPLATES[(k * 5 + j * 7) % len(TEMPLATES)] for j in range(14)]
+        out.append(Session(id=f"s{k}", utterances=[
+            Utterance(session_id=f"s{k}", utterance_id=str(j), turn_id=j, speaker=role.title(), role=role,
+                      start=None, end=None, text=text) for j, (role, text, _) in enumerate(rows)]))
     return out

@@ -172,3 +172,11 @@ def test_cli_run_deidentify_removes_names_before_writing(command, tmp_path, save
         assert runner.invoke(app, args + ["--model", str(saved_model), "--no-report", "--resume"]).exit_code == 0
         plain = runner.invoke(app, [command, str(src), "-o", str(out), "--model", str(saved_model), "--resume"])
         assert plain.exit_code == 2 and "deidentify differ" in plain.output
+
+
+def test_cli_run_unknown_runtime_is_one_line_exit_2(tmp_path, saved_model):
+    corpus = write_corpus(tmp_path / "c", 1)
+    result = runner.invoke(app, ["code", str(corpus), "-o", str(tmp_path / "o"), "--model", str(saved_model),
+                                 "--runtime", "gpu"])
+    assert result.exit_code == 2 and "unknown runtime 'gpu'" in result.output
+    assert result.output.strip().count("\n") == 0 and not (tmp_path / "o" / "run.json").exists()

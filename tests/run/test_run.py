@@ -17,7 +17,7 @@ from coder.run import RunConfig, code_transcripts
 from coder.run_merge import merge_runs
 from coder.run_output import MANIFEST_FILE, PART_DONE, PARTS_DIR, OutputError, shard_of
 from tests.conftest import ROOT
-from tests.run.conftest import tables, write_corpus
+from tests.run.conftest import frames, tables, write_corpus
 
 
 def test_run_writes_tables_parts_and_manifest(baseline):
@@ -156,3 +156,36 @@ def test_run_bad_options_raise_before_coding(tmp_path, saved_model, monkeypatch)
             code_transcripts([tmp_path], model=saved_model, out=tmp_path / "o", config=config)
     with pytest.raises(InputError, match="no model here"):
         code_transcripts([tmp_path], model=tmp_path / "nomodel", out=tmp_path / "o")
+
+
+def test_run_manifest_records_runtime_and_resume_keeps_it(tmp_path, saved_model):
+    """The runtime changes the codes a little (int8), so it is a setting: a resume may not switch it."""
+    import json
+
+    corpus = write_corpus(tmp_path / "c", 2)
+    out = tmp_path / "out"
+    code_transcripts([corpus], model=saved_model, out=out, config=RunConfig(runtime="onnx-fp32"))
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["settings"]["runtime"] == {"runtime": "onnx-fp32", "precision": "fp32"}
+    with pytest.raises(OutputError, match="runtime differ"):
+        code_transcripts([corpus], model=saved_model, out=out, config=RunConfig(resume=True, runtime="onnx-int8"))
+
+
+def test_run_onnx_fp32_tables_equal_torch_fp32(tmp_path, saved_model, monkeypatch, request):
+    """The fp32 export is the torch network's computation: the same codes and rounded tables.
+
+    Only ``codes_long.csv``, which keeps full-precision scores, differs (in float rounding).
+    """
+    from coder.model.config import bf16_supported
+
+    monkeypatch.setenv("ALLIANCE_CODER_BF16", "0")
+    bf16_supported.cache_clear()  # the check is cached per process
+    request.addfinalizer(bf16_supported.cache_clear)
+    corpus = write_corpus(tmp_path / "c", 3)
+    code_transcripts([corpus], model=saved_model, out=tmp_path / "torch", config=RunConfig(runtime="torch"))
+    code_transcripts([corpus], model=saved_model, out=tmp_path / "onnx", config=RunConfig(runtime="onnx-fp32"))
+    ref, got = tables(tmp_path / "torch"), tables(tmp_path / "onnx")
+    assert {k: v for k, v in ref.items() if k != "codes_long.csv"} == \
+        {k: v for k, v in got.items() if k != "codes_long.csv"}
+    a, b = (frames(tmp_path / name)["codes_long.csv"] for name in ("torch", "onnx"))
+    assert a.drop(columns="score").equals(b.drop(columns="score")) and (a.score - b.score).abs().max() < 1e-6
