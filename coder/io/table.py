@@ -34,7 +34,6 @@ import sys
 from pathlib import Path
 
 from coder.errors import InputError
-from coder.frames import sessions_to_frame
 from coder.io._common import build_session, parse_time, read_text as decode_file, skip
 from coder.session import Session
 
@@ -181,9 +180,13 @@ def read_tsv(path: str | Path, *, columns: dict[str, str] | None = None) -> list
 
 def write_csv(sessions: list[Session], path: str | Path) -> None:
     """Write the utterance table as CSV (readable back with :func:`read_csv`)."""
+    from coder.frames import sessions_to_frame  # pandas: only writers need it (reading starts faster)
+
     sessions_to_frame(sessions).to_csv(path, index=False)
 
 
 def write_tsv(sessions: list[Session], path: str | Path) -> None:
     """Write the utterance table as TSV."""
+    from coder.frames import sessions_to_frame
+
     sessions_to_frame(sessions).to_csv(path, index=False, sep="\t")

@@ -149,11 +149,9 @@ class _SelfAttention(nn.Module):
         k = self.key(x).view(shape).transpose(1, 2)
         v = self.value(x).view(shape).transpose(1, 2)
         dropout = self.dropout_p if self.training else 0.0
-        if torch.jit.is_tracing():  # ONNX export: plain ops, which every exporter and runtime reads alike
+        if torch.jit.is_tracing():  # ONNX export: plain ops; ``mask`` is an additive (batch, 1, 1, tokens) bias
             scores = (q @ k.transpose(-1, -2)) * self.head_size ** -0.5
-            if mask is not None:
-                scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
-            out = scores.softmax(-1) @ v
+            out = (scores + mask).softmax(-1) @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout,
                                                  scale=self.head_size ** -0.5)
@@ -234,7 +232,11 @@ class BertEncoder(nn.Module):
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)
         mask = None
-        if attention_mask is not None and (torch.jit.is_tracing() or not bool(attention_mask.all())):  # tracing: keep the mask in the graph
+        if torch.jit.is_tracing():  # export: one bias for every layer, head and query (no per-layer mask ops)
+            if attention_mask is None:
+                attention_mask = torch.ones_like(input_ids)
+            mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        elif attention_mask is not None and not bool(attention_mask.all()):
             n = input_ids.shape[1]
             mask = attention_mask.bool()[:, None, None, :].expand(-1, 1, n, n)
         for layer in self.encoder.layer:

@@ -45,7 +45,7 @@ log = logging.getLogger("coder")
 #: What ``--runtime`` accepts; ``auto`` = ``onnx-int8`` when onnxruntime is installed, else ``torch``.
 RUNTIMES = ("auto", "onnx-int8", "onnx-fp32", "torch")
 #: Bumped whenever the exported graph changes, so that older cached files are rebuilt.
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 3
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("therapist", "talk", "client", "behaviour")
 #: Index of the behaviour head's "none of the five" class (as ``coder.model.network``).
