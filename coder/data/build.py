@@ -33,7 +33,7 @@ from coder.data.annomi import ANNOMI_LICENCE, load_annomi, transcript_metadata
 from coder.data.constructed import load_constructed, mark
 from coder.data.labels import join_labels, load_labels
 from coder.data.mibot import mibot_frame, read_mibot_labels
-from coder.data.rewrites import read_rewrites, rewrite_frame
+from coder.data.rewrites import drop_targets, excluded_targets, read_rewrites, rewrite_frame
 from coder.data.welivita import OBSERVED_CODES, load_welivita
 from coder.scheme import ALL_CODES, RUPTURE_MARKERS, codes_for_role
 from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
@@ -232,7 +232,8 @@ def extra_examples(frame: pd.DataFrame, context: int, *, observed=None, anchored
 def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: int = 13, n_test: int = N_TEST,
                   n_val: int = N_VAL, include_welivita: bool = True, include_constructed: bool = True,
                   welivita_dir=None, constructed_path=None, include_rewrites: bool = True,
-                  include_mibot: bool = True, rewrites_path=None, mibot_labels=None) -> DatasetDict:
+                  include_mibot: bool = True, rewrites_path=None, mibot_labels=None, recode: bool = True,
+                  rewrite_exclude=()) -> DatasetDict:
     """The corpus as a ``DatasetDict`` with ``train``, ``validation`` and ``test``.
 
     Parameters
@@ -255,6 +256,11 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
         project's MIBot labels (``coder.data.mibot``) to train.
     rewrites_path, mibot_labels : path-like, optional
         Override their default locations (a file or a folder).
+    recode : bool
+        Withdrawal codes from the guideline-1.1 recode (``coder.data.labels.join_labels``; the
+        default); False keeps the first pass's.
+    rewrite_exclude : iterable of str
+        Rewrite targets (codes or families, ``coder.data.rewrites.drop_targets``) left out.
 
     Returns
     -------
@@ -262,7 +268,7 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
         Columns as in :data:`FEATURES`; see the module docstring for the label views.
     """
     annomi = load_annomi(annomi_path)
-    joined = join_labels(annomi, load_labels(labels_dir, annomi=annomi))
+    joined = join_labels(annomi, load_labels(labels_dir, annomi=annomi), recode=recode)
     splits = split_transcripts(transcript_metadata(annomi), n_test=n_test, n_val=n_val, seed=seed)
     examples = pd.DataFrame(annomi_examples(joined, context))
     parts = {name: examples[examples.transcript_id.isin(ids)].to_dict("records") for name, ids in splits.items()}
@@ -271,7 +277,7 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
     if include_constructed:
         parts["train"] += extra_examples(load_constructed(constructed_path), context)
     if include_rewrites:
-        rewrites = read_rewrites(rewrites_path)
+        rewrites = drop_targets(read_rewrites(rewrites_path), rewrite_exclude)
         if len(rewrites):
             frame = rewrite_frame(rewrites[rewrites.transcript_id.isin(splits["train"])], joined)
             parts["train"] += extra_examples(frame, context, anchored=True)
@@ -282,7 +288,9 @@ def build_dataset(*, annomi_path=None, labels_dir=None, context: int = 2, seed: 
     description = json.dumps({"label_names": list(ALL_CODES), "train_label_names": list(TRAIN_LABELS),
                               "training_merges": TRAINING_MERGES, "dropped": sorted(DROPPED),
                               "unvalidated": list(UNVALIDATED), "sharpened": SHARPENED, "seed": seed,
-                              "context": context, "split_transcripts": splits})
+                              "context": context, "recode": recode,
+                              "rewrite_exclude": excluded_targets(rewrite_exclude) if include_rewrites else [],
+                              "split_transcripts": splits})
     out = DatasetDict()
     for name in SPLITS:
         columns = {col: [row[col] for row in parts[name]] for col in FEATURES}

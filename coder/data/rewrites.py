@@ -11,19 +11,22 @@ Files ``data/annotations/rewrites/rewrites_*.csv``, columns
 the rows of a group replace consecutive real utterances of one transcript, in order.
 
 A rewrite carries its source transcript's id, so that a split or a cross-validation fold that
-holds that transcript out drops the rewrite with it (``anchored_to``).
+holds that transcript out drops the rewrite with it (``anchored_to``). A group is named by its
+``target_code``; :func:`drop_targets` leaves out the groups of some targets (e.g. ``withdrawal``,
+whose written markers lowered the recoded withdrawal labels' average precision).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
 from coder.data.constructed import mark
 from coder.data.paths import ANNOTATIONS_DIR, csv_records
 from coder.errors import InputError
-from coder.scheme import TALK_TYPES, codes_for_role
+from coder.scheme import ALL_CODES, FAMILIES, TALK_TYPES, codes_for_role
 
 REWRITES_DIR = ANNOTATIONS_DIR / "rewrites"
 REWRITE_COLUMNS = ["group_id", "row", "transcript_id", "utterance_id", "role", "kind", "target_code", "codes",
@@ -137,3 +140,46 @@ def rewrite_frame(rewrites: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:
                         "licence": REWRITE_LICENCE, "kind": r.kind, "target_code": r.target_code})
             history.append(mark(r.role, r.text))
     return pd.DataFrame(out)
+
+
+def excluded_targets(names: Iterable[str]) -> list[str]:
+    """The target codes that ``names`` (codes or scheme families, e.g. ``withdrawal``) stand for.
+
+    Returns
+    -------
+    list of str
+        Codes, sorted, each once (a family gives all its members).
+
+    Raises
+    ------
+    coder.errors.InputError
+        On a name that is neither a scheme code nor a family.
+    """
+    codes: set[str] = set()
+    for name in names:
+        name = str(name).strip()
+        if name in FAMILIES:
+            codes.update(FAMILIES[name])
+        elif name in ALL_CODES:
+            codes.add(name)
+        else:
+            raise InputError(None, f"rewrite target {name!r} is neither a code nor a family "
+                                   f"({', '.join(FAMILIES)})")
+    return sorted(codes)
+
+
+def drop_targets(rewrites: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """``rewrites`` (:func:`read_rewrites`) without the groups whose target is one of ``names``.
+
+    Parameters
+    ----------
+    rewrites : pandas.DataFrame
+    names : iterable of str
+        Codes or families (:func:`excluded_targets`); a group goes as a whole, with its positive
+        rows and its hard negatives.
+    """
+    targets = set(excluded_targets(names))
+    if not targets or rewrites.empty:
+        return rewrites
+    gone = set(rewrites.group_id[rewrites.target_code.isin(targets)])
+    return rewrites[~rewrites.group_id.isin(gone)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -167,10 +167,70 @@ class CrossValidation:
     predictions: pd.DataFrame | None = None
 
 
+def fold_sets(records: Sequence[dict], fit_ids: Sequence[str], held_ids: Sequence[str], fold: int, *,
+              extra_train: Sequence[dict] = (), validation_share: float = 0.15,
+              seed: int = 13) -> tuple[list[dict], list[dict], list[dict]]:
+    """The training, validation and held-out examples of one fold (see :func:`cross_validate`).
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Evaluation-grade examples with ``transcript_id``.
+    fit_ids, held_ids : sequence of str
+        The fold's fit and held-out transcripts.
+    fold : int
+        The fold's number; with ``seed`` it seeds the validation draw (``seed + fold``).
+    extra_train, validation_share, seed
+        As in :func:`cross_validate`.
+
+    Returns
+    -------
+    (list of dict, list of dict, list of dict)
+        Train (fit transcripts less validation, plus the extras not anchored in a validation or
+        held-out transcript), validation and held-out examples.
+    """
+    fit_ids = sorted(fit_ids)
+    n_val = max(1, round(len(fit_ids) * validation_share))
+    val_ids = set(random.Random(seed + fold).sample(fit_ids, n_val))
+    held = set(held_ids)
+    # an extra example anchored in a transcript (a rewrite of it) leaves with that transcript
+    extra = [r for r in extra_train if r.get("transcript_id") not in held | val_ids]
+    train = [r for r in records if r["transcript_id"] in set(fit_ids) - val_ids] + extra
+    val = [r for r in records if r["transcript_id"] in val_ids]
+    test = [r for r in records if r["transcript_id"] in held]
+    return train, val, test
+
+
+def combine_folds(evaluations: Sequence[Evaluation]) -> CrossValidation:
+    """The cross-validation tables from each fold's :class:`Evaluation` (fold ``k`` at position ``k``).
+
+    The one aggregation: :func:`cross_validate` uses it for the folds it trains and the folds a
+    resumed run reads back (``coder.model.cv_store``), so both give the same tables.
+    """
+    rows, summaries, confusion, predictions = [], [], None, []
+    for k, result in enumerate(evaluations):
+        rows.append(result.per_code.rename_axis("target").reset_index().assign(fold=k))
+        if result.predictions is not None:
+            predictions.append(result.predictions.assign(fold=k))
+        summaries.append(pd.Series(result.summary, name=k))
+        confusion = result.confusion if confusion is None else confusion + result.confusion
+    per_fold = pd.concat(rows, ignore_index=True)
+    stats = per_fold.groupby("target", sort=False)[["precision", "recall", "f1", "kappa"]].agg(["mean", "std"])
+    stats.columns = [f"{m}_{s.replace('std', 'sd')}" for m, s in stats.columns]
+    stats["support"] = per_fold.groupby("target", sort=False)["support"].sum()
+    stats.insert(0, "family", per_fold.groupby("target", sort=False)["family"].first())
+    summary = pd.DataFrame(summaries)
+    summary.index.name = "fold"
+    summary = pd.concat([summary, summary.mean().to_frame("mean").T, summary.std().to_frame("sd").T])
+    oof = pd.concat(predictions, ignore_index=True) if predictions else None
+    return CrossValidation(per_fold, stats, summary, confusion, oof)
+
+
 def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str], Sequence[str]]],
                    make_model: Callable[[], object], *, extra_train: Sequence[dict] = (),
                    validation_share: float = 0.15, seed: int = 13,
-                   on_fold: Callable[[int, Evaluation], None] | None = None) -> CrossValidation:
+                   on_fold: Callable[[int, Evaluation], None] | None = None,
+                   done: Mapping[int, Evaluation] | None = None) -> CrossValidation:
     """Transcript-level cross-validation: train per fold, score the held-out transcripts.
 
     In each fold a seeded share of the *fit* transcripts is held back as validation (early
@@ -193,35 +253,22 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
     seed : int
         Seeds the validation draw.
     on_fold : callable, optional
-        Called with (fold number, its Evaluation) after each fold.
+        Called with (fold number, its Evaluation) after each fold trained here.
+    done : mapping of int to Evaluation, optional
+        Folds already scored by an earlier run of the same recipe
+        (``coder.model.cv_store.FoldStore.completed``): taken as they are, not retrained.
     """
     records = [dict(r) for r in records]
-    rows, summaries, confusion, predictions = [], [], None, []
+    done = done or {}
+    evaluations = []
     for k, (fit_ids, held_ids) in enumerate(folds):
-        fit_ids = sorted(fit_ids)
-        n_val = max(1, round(len(fit_ids) * validation_share))
-        val_ids = set(random.Random(seed + k).sample(fit_ids, n_val))
-        held = set(held_ids)
-        # an extra example anchored in a transcript (a rewrite of it) leaves with that transcript
-        extra = [r for r in extra_train if r.get("transcript_id") not in held | val_ids]
-        train = [r for r in records if r["transcript_id"] in set(fit_ids) - val_ids] + extra
-        val = [r for r in records if r["transcript_id"] in val_ids]
-        test = [r for r in records if r["transcript_id"] in held]
+        if k in done:
+            evaluations.append(done[k])
+            continue
+        train, val, test = fold_sets(records, fit_ids, held_ids, k, extra_train=extra_train,
+                                     validation_share=validation_share, seed=seed)
         result = evaluate(make_model().fit(train, val), test)
         if on_fold:
             on_fold(k, result)
-        rows.append(result.per_code.rename_axis("target").reset_index().assign(fold=k))
-        if result.predictions is not None:
-            predictions.append(result.predictions.assign(fold=k))
-        summaries.append(pd.Series(result.summary, name=k))
-        confusion = result.confusion if confusion is None else confusion + result.confusion
-    per_fold = pd.concat(rows, ignore_index=True)
-    stats = per_fold.groupby("target", sort=False)[["precision", "recall", "f1", "kappa"]].agg(["mean", "std"])
-    stats.columns = [f"{m}_{s.replace('std', 'sd')}" for m, s in stats.columns]
-    stats["support"] = per_fold.groupby("target", sort=False)["support"].sum()
-    stats.insert(0, "family", per_fold.groupby("target", sort=False)["family"].first())
-    summary = pd.DataFrame(summaries)
-    summary.index.name = "fold"
-    summary = pd.concat([summary, summary.mean().to_frame("mean").T, summary.std().to_frame("sd").T])
-    oof = pd.concat(predictions, ignore_index=True) if predictions else None
-    return CrossValidation(per_fold, stats, summary, confusion, oof)
+        evaluations.append(result)
+    return combine_folds(evaluations)
