@@ -1,19 +1,31 @@
-"""Classifier speed on CPU: throughput against the machine's matmul bound, where the time goes, start-up, end to end.
+"""Classifier speed on CPU: each runtime against the matmul bound of its precision, where the time goes, start-up, end to end.
 
-Measures, on this machine, with ``--threads`` (default 2) torch threads:
+Measures, on this machine, with ``--threads`` (default 2) threads:
 
-* the matmul bound: best TFLOP/s of a large bf16 (and fp32) matrix product in torch, and
-  whether bf16 runs on AMX tiles or AVX-512 BF16 (lscpu flags, oneDNN's ISA);
+* the matmul bounds: best TFLOP/s of a 4096² matrix product in torch (bf16, fp32) and in
+  onnxruntime (fp32 ``MatMul``; int8 ``MatMulInteger`` of uint8 activations by int8 weights,
+  in TOPS), each best of 5 after a warm-up, measured before and after the throughput rows (the
+  better kept); which units run bf16 (AMX or AVX-512 BF16) and int8 (AMX-INT8 or VNNI);
 * throughput at batch 64 on realistic input: AnnoMI utterances with their two-utterance
   context, read from ``../shared/data/annomi`` at run time (no text is stored, only counts),
-  bf16 and fp32, with length-sorted batches (what the classifier does) and in reading order;
-* a per-stage breakdown of one length-sorted pass (tokenisation, padding/collation, embeddings,
-  attention, feed-forward, heads, post-processing) and the padding waste of both orders;
-* start-up to the first batch: a fresh process that imports, loads the shipped model, reads
-  the 47-minute example and codes its first 64 utterances;
-* end to end: fresh ``alliance-coder code data/examples/long_session.txt -o TMP`` processes;
+  pre-tokenised once, for each runtime (``torch-bf16``, ``torch-fp32``, ``onnx-fp32``,
+  ``onnx-int8``), with length-sorted batches (what the predictors do) and in reading order,
+  best of ``--repeats`` after a warm-up pass; only the network and the score layout are timed
+  (torch: ``collate`` + network + ``raw_scores``; ONNX: ``collate_arrays`` + ``session.run`` +
+  ``runtime.raw_scores``). Each row's ``share_of_bound`` is against the bound of its own
+  precision (int8 rows: int8; fp32 rows: the better fp32 bound), ``share_of_bf16_bound`` against bf16;
+* where a pass goes: per stage of one length-sorted torch pass (tokenisation, padding/collation,
+  embeddings, attention, feed-forward, heads, post-processing), and per ONNX op type of one
+  length-sorted pass of the default runtime (onnxruntime's profiler); the padding waste of both orders;
+* start-up to the first batch, for the default runtime (``auto``) and for ``torch``: a fresh
+  process that imports, loads the shipped model with ``load_runtime``, reads the 47-minute
+  example and codes its first 64 utterances (the ONNX file already cached), and whether torch
+  was imported;
+* first use: the seconds ``ensure_onnx`` takes to build the int8 file into an empty cache;
+* end to end: fresh ``alliance-coder code data/examples/long_session.txt -o TMP`` processes,
+  default runtime and ``--runtime torch``;
 * a projection (not a measurement) of hours for 10,000 such sessions on one machine and on N
-  Ray workers, from the measured per-session time.
+  Ray workers, from the default runtime's measured per-session time.
 
     python benchmarks/inference_speed.py [--model models/NAME] [--utterances 1280] [--repeats 3] [--process-repeats 3]
 """
@@ -24,78 +36,47 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-EXAMPLE = ROOT / "data" / "examples" / "long_session.txt"
-ANNOMI = ROOT.parent / "shared" / "data" / "annomi" / "AnnoMI-full.csv"
+sys.path.insert(0, str(ROOT / "benchmarks"))
 RESULT = ROOT / "benchmarks" / "results" / "inference_speed.json"
 
+from _speed_parts import (
+    ANNOMI,
+    annomi_sessions,
+    batches_for,
+    bf16_units,
+    end_to_end,
+    first_use,
+    int8_units,
+    onnx_op_breakdown,
+    ort_matmul_bound,
+    padding_waste,
+    startup,
+    torch_matmul_bound,
+)
 
-def matmul_bound(dtype, n: int = 4096, repeats: int = 5) -> float:
-    """Best TFLOP/s of an n×n by n×n product in ``dtype`` (the machine's matmul bound)."""
+PRECISION = {"torch-bf16": "bf16", "torch-fp32": "fp32", "onnx-fp32": "fp32", "onnx-int8": "int8"}
+
+
+def row(runtime: str, sort: bool, batch_size: int, lengths, batches, best: float) -> dict:
+    return {"runtime": runtime, "dtype": PRECISION[runtime], "batching": "length-sorted" if sort else "reading order",
+            "batch_size": batch_size, "utterances": len(lengths), "seconds": round(best, 3),
+            "utterances_per_s": round(len(lengths) / best, 1),
+            "padding_waste": round(padding_waste(lengths, batches), 3)}
+
+
+def throughput_torch(clf, encoded, *, bf16: bool, sort: bool, batch_size: int, repeats: int) -> dict:
+    """Best-of-``repeats`` utterances/s of the torch network on pre-tokenised input."""
     import torch
 
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e12
+    from coder.model.inputs import collate
 
-
-def bf16_units() -> str:
-    """``AMX`` or ``AVX-512 BF16`` (or ``none``) from the CPU flags the kernel exposes."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return "unknown"
-    if "amx_bf16" in flags:
-        return "AMX"
-    return "AVX-512 BF16 (no AMX)" if "avx512_bf16" in flags else "none"
-
-
-def annomi_sessions(limit: int):
-    """AnnoMI transcripts as sessions (one annotator's rows per utterance), up to ``limit`` utterances."""
-    import pandas as pd
-
-    from coder.session import Session, Utterance
-
-    frame = pd.read_csv(ANNOMI, usecols=["transcript_id", "utterance_id", "interlocutor", "utterance_text"])
-    frame = frame.drop_duplicates(["transcript_id", "utterance_id"]).sort_values(["transcript_id", "utterance_id"])
-    sessions, n = [], 0
-    for tid, rows in frame.groupby("transcript_id", sort=True):
-        utts = [Utterance(session_id=str(tid), utterance_id=str(r.utterance_id), turn_id=i, speaker=r.interlocutor,
-                          role=r.interlocutor if r.interlocutor in ("therapist", "client") else "other",
-                          start=None, end=None, text=str(r.utterance_text))
-                for i, r in enumerate(rows.itertuples(index=False))][: limit - n]
-        sessions.append(Session(id=str(tid), utterances=utts))
-        n += len(utts)
-        if n >= limit:
-            break
-    return sessions
-
-
-def padded_tokens(lengths, batches) -> int:
-    return sum(len(b) * max(lengths[i] for i in b) for b in batches)
-
-
-def throughput(clf, encoded, *, bf16: bool, sort: bool, batch_size: int, repeats: int) -> dict:
-    """Best-of-``repeats`` utterances/s of the network on pre-tokenised input."""
-    import torch
-
-    from coder.model.inputs import collate, length_batches
-
-    lengths = encoded.lengths
-    batches = length_batches(lengths, batch_size) if sort else \
-        [list(range(i, min(i + batch_size, len(lengths)))) for i in range(0, len(lengths), batch_size)]
+    batches = batches_for(encoded.lengths, batch_size, sort)
     ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else torch.autocast("cpu", enabled=False)
     net, pad = clf.network_, clf.tokenizer_.pad_token_id or 0
     best = float("inf")
@@ -108,13 +89,26 @@ def throughput(clf, encoded, *, bf16: bool, sort: bool, batch_size: int, repeats
                 net.raw_scores(net(**batch), roles)
             if rep:
                 best = min(best, time.perf_counter() - t0)
-    real = sum(lengths)
-    return {"dtype": "bf16" if bf16 else "fp32", "batching": "length-sorted" if sort else "reading order",
-            "batch_size": batch_size, "utterances": len(lengths), "seconds": round(best, 3),
-            "utterances_per_s": round(len(lengths) / best, 1),
-            "padding_waste": round(1 - real / padded_tokens(lengths, batches), 3)}
+    return row("torch-bf16" if bf16 else "torch-fp32", sort, batch_size, encoded.lengths, batches, best)
 
 
+def throughput_onnx(pred, encoded, *, sort: bool, batch_size: int, repeats: int) -> dict:
+    """Best-of-``repeats`` utterances/s of an ``OnnxPredictor``'s session on pre-tokenised input."""
+    from coder.model.inputs import collate_arrays
+    from coder.model.runtime import raw_scores
+
+    batches = batches_for(encoded.lengths, batch_size, sort)
+    pad = pred.tokenizer_.pad_token_id or 0
+    best = float("inf")
+    for rep in range(repeats + 1):  # the first pass warms onnxruntime's allocations for these shapes
+        t0 = time.perf_counter()
+        for index in batches:
+            batch = collate_arrays(encoded, index, pad)
+            roles = batch.pop("roles")
+            raw_scores(pred.session_.run(pred.outputs_, batch), roles, pred.layout_)
+        if rep:
+            best = min(best, time.perf_counter() - t0)
+    return row(pred.runtime, sort, batch_size, encoded.lengths, batches, best)
 def stage_breakdown(clf, sessions, *, bf16: bool, batch_size: int) -> dict:
     """Seconds per stage of one length-sorted pass (after a warm-up pass), from module hooks."""
     import torch
@@ -184,57 +178,19 @@ def stage_breakdown(clf, sessions, *, bf16: bool, batch_size: int) -> dict:
             "bert_module": bert.__name__}
 
 
-STARTUP = r"""
-import time, sys
-t_import = time.time()
-import coder.model
-from coder.model import load
-t0 = time.time()
-clf = load({model!r}, threads={threads})
-t1 = time.time()
-from coder.pipeline import load_transcripts
-sessions = load_transcripts([{example!r}]).sessions
-s = sessions[0]
-from coder.session import Session
-first = [Session(id=s.id, utterances=s.utterances[:64], meta=s.meta, speakers=s.speakers)]
-t2 = time.time()
-clf.predict_proba(first, batch_size=64)
-t3 = time.time()
-print(t_import, t0, t1, t2, t3, "transformers" in sys.modules)
-"""
+
+def measure_bounds(threads: int, before: dict | None = None) -> dict:
+    """Matmul bounds by library and precision (TFLOP/s; int8 TOPS), the better of this and ``before``."""
+    import torch
+
+    now = {"torch bf16": torch_matmul_bound(torch.bfloat16), "torch fp32": torch_matmul_bound(torch.float32),
+           "onnxruntime fp32": ort_matmul_bound("fp32", threads), "onnxruntime int8": ort_matmul_bound("int8", threads)}
+    return {k: max(v, (before or {}).get(k, 0.0)) for k, v in now.items()}
 
 
-def startup(model: Path, threads: int, repeats: int) -> dict:
-    """Process start to the first batch of 64 coded, in fresh processes (best of ``repeats``)."""
-    runs = []
-    for _ in range(repeats):
-        code = STARTUP.format(model=str(model), threads=threads, example=str(EXAMPLE))
-        begin = time.time()
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-        t_import, t0, t1, t2, t3, hf = out.stdout.split()
-        t_import, t0, t1, t2, t3 = map(float, (t_import, t0, t1, t2, t3))
-        runs.append({"seconds": round(t3 - begin, 2), "interpreter_start": round(t_import - begin, 2),
-                     "imports": round(t0 - t_import, 2), "model_load": round(t1 - t0, 2),
-                     "read_and_segment": round(t2 - t1, 2), "first_batch": round(t3 - t2, 2),
-                     "transformers_imported": hf == "True"})
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "runs": [r["seconds"] for r in runs]}
-
-
-def end_to_end(model: Path, threads: int, repeats: int) -> dict:
-    """Wall seconds of fresh ``alliance-coder code`` processes on the 47-minute example."""
-    runs = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "coder", "code", str(EXAMPLE), "-o", tmp, "--model", str(model),
-                   "--threads", str(threads)]
-            t0 = time.perf_counter()
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-            runs.append(round(time.perf_counter() - t0, 2))
-            if done.returncode != 0:
-                raise RuntimeError(done.stderr[-2000:])
-    return {"seconds": min(runs), "runs": runs,
-            "what": "fresh process: start-up, model load, read, segment, code, roll-up, tables and HTML report"}
+def by_precision(bounds: dict) -> dict:
+    return {"bf16": bounds["torch bf16"], "fp32": max(bounds["torch fp32"], bounds["onnxruntime fp32"]),
+            "int8": bounds["onnxruntime int8"]}
 
 
 def main() -> None:
@@ -250,78 +206,126 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=RESULT)
     args = parser.parse_args()
 
+    import onnxruntime
     import torch
 
-    from coder.model import load
     from coder.model.bert import flops_per_token
+    from coder.model.config import bf16_supported
     from coder.model.inputs import encode, session_examples
+    from coder.model.runtime import ensure_onnx, load_runtime, resolve_runtime
 
     torch.set_num_threads(args.threads)
     load_avg = os.getloadavg()[0]
-    bound_bf16, bound_fp32 = matmul_bound(torch.bfloat16), matmul_bound(torch.float32)
-    units = bf16_units()
-    print(f"matmul bound: bf16 {bound_bf16:.3f}, fp32 {bound_fp32:.3f} TFLOP/s on {args.threads} threads "
-          f"(bf16 units: {units}); load average {load_avg:.1f}", flush=True)
+    default = resolve_runtime("auto")
+    default_row = default if default != "torch" else ("torch-bf16" if bf16_supported() else "torch-fp32")
+    bounds = measure_bounds(args.threads)
+    units = {"bf16": bf16_units(), "int8": int8_units()}
+    print("matmul bounds on {} threads: {}; bf16 units {bf16}, int8 units {int8}; load average {:.1f}".format(
+        args.threads, ", ".join(f"{k} {v:.3f}" for k, v in bounds.items()), load_avg, **units), flush=True)
 
-    clf = load(args.model, threads=args.threads)
+    clf = load_runtime(args.model, runtime="torch", threads=args.threads)
+    onnx = {rt: load_runtime(args.model, runtime=rt, threads=args.threads) for rt in ("onnx-fp32", "onnx-int8")}
     if not ANNOMI.is_file():
         raise SystemExit(f"{ANNOMI}: AnnoMI is not beside the repository")
     sessions = annomi_sessions(args.utterances)
     encoded = encode(clf.tokenizer_, session_examples(sessions, clf.cfg.context_size), clf.cfg.max_length)
     mean_len = sum(encoded.lengths) / len(encoded)
-    flop_utt = flops_per_token(clf.network_.encoder.config, mean_len) * mean_len
+    config = clf.network_.encoder.config
+    flop_utt = flops_per_token(config, mean_len) * mean_len
+    fp32_share = 4 * mean_len / (2 * (4 * config.hidden_size + 2 * config.intermediate_size) + 4 * mean_len)
     rows = []
-    for bf16 in (True, False):
+    for runtime in ("torch-bf16", "torch-fp32", "onnx-fp32", "onnx-int8"):
         for sort in (True, False):
-            rows.append(throughput(clf, encoded, bf16=bf16, sort=sort, batch_size=args.batch_size,
-                                   repeats=args.repeats))
+            if runtime.startswith("torch"):
+                rows.append(throughput_torch(clf, encoded, bf16=runtime == "torch-bf16", sort=sort,
+                                             batch_size=args.batch_size, repeats=args.repeats))
+            else:
+                rows.append(throughput_onnx(onnx[runtime], encoded, sort=sort, batch_size=args.batch_size,
+                                            repeats=args.repeats))
             print(json.dumps(rows[-1]), flush=True)
-    # the bound is re-measured after the throughput rows and the better figure kept: on a shared
+    # the bounds are re-measured after the throughput rows and the better figures kept: on a shared
     # machine one measurement can catch other load and understate what the cores can do
-    bound_bf16, bound_fp32 = max(bound_bf16, matmul_bound(torch.bfloat16)), max(bound_fp32, matmul_bound(torch.float32))
-    bound = max(bound_bf16, bound_fp32)
+    bounds = measure_bounds(args.threads, bounds)
+    bound = by_precision(bounds)
     for r in rows:
-        r["share_of_bound"] = round(r["utterances_per_s"] * flop_utt / (bound * 1e12), 3)
+        r["share_of_bound"] = round(r["utterances_per_s"] * flop_utt / (bound[r["dtype"]] * 1e12), 3)
+        r["share_of_bf16_bound"] = round(r["utterances_per_s"] * flop_utt / (bound["bf16"] * 1e12), 3)
     best = max(rows, key=lambda r: r["utterances_per_s"])
-    stages = stage_breakdown(clf, sessions, bf16=best["dtype"] == "bf16", batch_size=args.batch_size)
+    mine = next(r for r in rows if r["runtime"] == default_row and r["batching"] == "length-sorted")
+    best_torch = max((r for r in rows if r["runtime"].startswith("torch")), key=lambda r: r["utterances_per_s"])
+    stages = stage_breakdown(clf, sessions, bf16=best_torch["dtype"] == "bf16", batch_size=args.batch_size)
+    stages["runtime"] = best_torch["runtime"]
     print(json.dumps(stages, indent=1), flush=True)
+    onnx_stages = None
+    if default.startswith("onnx"):
+        pred = onnx[default]
+        onnx_stages = onnx_op_breakdown(ensure_onnx(args.model, default), encoded, pad_id=pred.tokenizer_.pad_token_id
+                                        or 0, layout=pred.layout_, threads=args.threads, batch_size=args.batch_size)
+        print(json.dumps(onnx_stages, indent=1), flush=True)
 
-    start = startup(args.model, args.threads, args.process_repeats)
-    print(json.dumps({"startup": start}), flush=True)
+    start = startup(args.model, "auto", args.threads, args.process_repeats)
+    start_torch = startup(args.model, "torch", args.threads, args.process_repeats)
+    print(json.dumps({"startup": start, "startup_torch": start_torch}), flush=True)
+    built = first_use(args.model) if default.startswith("onnx") else None
+    print(json.dumps({"first_use_onnx_build": built}), flush=True)
     e2e = end_to_end(args.model, args.threads, args.process_repeats)
-    print(json.dumps({"end_to_end": e2e}), flush=True)
+    e2e_torch = end_to_end(args.model, args.threads, args.process_repeats, runtime="torch")
+    print(json.dumps({"end_to_end": e2e, "end_to_end_torch": e2e_torch}), flush=True)
 
     per_session = max(e2e["seconds"] - start["interpreter_start"] - start["imports"] - start["model_load"], 0.0)
+    per_worker = start["seconds"] + (built["seconds"] if built else 0.0)
     one = 10_000 * per_session / 3600
-    projection = {"sessions": 10_000, "per_session_seconds": round(per_session, 2),
-                  "one_machine_hours": round(one, 1),
-                  "ray_workers_hours": {str(n): round(one / n + start["seconds"] / 3600, 2) for n in args.workers},
+    projection = {"sessions": 10_000, "runtime": start["runtime"], "per_session_seconds": round(per_session, 2),
+                  "per_worker_seconds": round(per_worker, 2), "one_machine_hours": round(one, 1),
+                  "ray_workers_hours": {str(n): round(one / n + per_worker / 3600, 2) for n in args.workers},
                   "note": "a projection, not a measurement: 10,000 sessions the size of the 47-minute example, "
-                          "per-session time = measured end to end minus start-up (paid once per worker), each "
-                          f"worker a machine like this one ({args.threads} threads), no scheduling or I/O overhead"}
+                          "default runtime, per-session time = measured end to end minus start-up, paid once per "
+                          "worker with the first-use ONNX build; each worker a machine like this one "
+                          f"({args.threads} threads), no scheduling or I/O overhead"}
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": {"platform": platform.platform(), "cpu": platform.processor() or "", "threads": args.threads,
-                    "bf16_units": units, "torch": torch.__version__, "load_average_at_start": round(load_avg, 2),
+                    "bf16_units": units["bf16"], "int8_units": units["int8"], "torch": torch.__version__,
+                    "onnxruntime": onnxruntime.__version__, "load_average_at_start": round(load_avg, 2),
                     "load_average_at_end": round(os.getloadavg()[0], 2)},
-        "matmul_bound_tflops": {"bf16": round(bound_bf16, 3), "fp32": round(bound_fp32, 3)},
+        "matmul_bound_tflops": {**{k: round(v, 3) for k, v in bound.items()},
+                                "by_library": {k: round(v, 3) for k, v in bounds.items()},
+                                "note": "4096² products, best of 5 after a warm-up, before and after the throughput "
+                                        "rows (better kept); int8 in TOPS (u8×s8 MatMulInteger into int32); fp32 "
+                                        "= the better of torch and onnxruntime"},
         "input": {"source": "AnnoMI (read at run time; only counts stored)", "utterances": len(encoded),
                   "context_utterances": clf.cfg.context_size, "mean_tokens": round(mean_len, 1),
-                  "gflop_per_utterance": round(flop_utt / 1e9, 3)},
-        "bound_utterances_per_s": round(bound * 1e12 / flop_utt, 1),
+                  "gflop_per_utterance": round(flop_utt / 1e9, 3),
+                  "note": "matmul FLOPs; in the int8 export the attention-score products "
+                          f"({fp32_share:.1%} of them) stay fp32"},
+        "bound_utterances_per_s": {k: round(v * 1e12 / flop_utt, 1) for k, v in bound.items()},
         "throughput": rows,
-        "best": {k: best[k] for k in ("dtype", "batching", "utterances_per_s", "share_of_bound")},
+        "default_runtime": {"runtime": f"auto → {default}", **{k: mine[k] for k in (
+            "dtype", "batching", "utterances_per_s", "share_of_bound", "share_of_bf16_bound")}},
+        "best": {k: best[k] for k in ("runtime", "dtype", "batching", "utterances_per_s", "share_of_bound",
+                                      "share_of_bf16_bound")},
         "stages": stages,
+        "onnx_stages": onnx_stages,
         "startup_to_first_batch": start,
+        "startup_to_first_batch_torch": start_torch,
+        "first_use_onnx_build": built,
         "end_to_end_long_session": e2e,
+        "end_to_end_long_session_torch": e2e_torch,
         "projection_10000_sessions": projection,
         "model": args.model.name,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"best {best['utterances_per_s']:.0f} utt/s ({best['dtype']}, {best['batching']}) = "
-          f"{best['share_of_bound']:.0%} of the {bound:.2f} TFLOP/s bound; start-up {start['seconds']:.2f} s; "
-          f"end to end {e2e['seconds']:.2f} s → {args.json.relative_to(ROOT)}")
+    shown = args.json.relative_to(ROOT) if args.json.resolve().is_relative_to(ROOT) else args.json
+    first = f"; first use builds the ONNX file in {built['seconds']:.1f} s" if built else ""
+    where = "; its pass: " + " / ".join(f"{k.split(' (')[0]} {v['share']:.0%}" for k, v in
+                                       list(onnx_stages["groups"].items())[:3]) if onnx_stages else ""
+    print(f"default {default} {mine['utterances_per_s']:.0f} utt/s (length-sorted) = {mine['share_of_bound']:.0%} "
+          f"of the {mine['dtype']} bound ({bound[mine['dtype']]:.2f}), {mine['share_of_bf16_bound']:.0%} of the bf16 "
+          f"bound ({bound['bf16']:.2f} TFLOP/s){where}; best {best['runtime']} {best['utterances_per_s']:.0f} utt/s; start-up "
+          f"{start['seconds']:.2f} s (torch imported: {'yes' if start['torch_imported'] else 'no'}; --runtime torch "
+          f"{start_torch['seconds']:.2f} s); end to end {e2e['seconds']:.2f} s (--runtime torch {e2e_torch['seconds']:.2f}"
+          f" s){first} → {shown}")
 
 
 if __name__ == "__main__":
