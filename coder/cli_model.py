@@ -22,14 +22,24 @@ from coder.errors import InputError
 from coder.model import DEFAULT_MODEL_NAME, default_model_path
 
 
-def _load_model(path: Optional[Path], **kwargs):
-    """The classifier at ``path`` (default shipped model), or one error line and exit 2."""
+def _load_model(path: Optional[Path], *, runtime: str = "torch", **kwargs):
+    """The model at ``path`` (default shipped model) on ``runtime``, or one error line and exit 2.
+
+    ``torch`` (the trainable classifier) takes ``threads`` and ``bf16``; the ONNX runtimes
+    (:mod:`coder.model.runtime`) take ``threads``.
+    """
     from coder.model import load
     from coder.model.encoder import EncoderError
+    from coder.model.runtime import load_runtime, resolve_runtime
 
     path = path or default_model_path()
     try:
-        return load(path, **kwargs)
+        if resolve_runtime(runtime) == "torch":
+            return load(path, **kwargs)
+        return load_runtime(path, runtime=runtime, threads=kwargs.get("threads"))
+    except ValueError as e:
+        err.print(str(e), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     except (InputError, EncoderError) as e:
         if path == default_model_path() and not path.exists():
             err.print(f"{path}: no shipped model {DEFAULT_MODEL_NAME!r} yet; train one with "
@@ -220,6 +230,8 @@ def evaluate(
     threads: Optional[int] = typer.Option(None, "--threads"),
     bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast at inference where supported "
                               "(--no-bf16 checks that it costs no accuracy)."),
+    runtime: str = typer.Option("torch", "--runtime", help="What runs the network: torch (as the model was "
+                                "validated), onnx-fp32 or onnx-int8 (what `code` uses by default)."),
 ) -> None:
     """Per-code precision, recall, F1, support and Cohen's kappa against the expert labels.
 
@@ -233,7 +245,7 @@ def evaluate(
     if (resume or overwrite) and (cv is None or out is None):
         fail("--resume and --overwrite go with --cv and --out")
     if cv is None:
-        clf = _load_model(model, threads=threads, bf16=bf16)
+        clf = _load_model(model, runtime=runtime, threads=threads, bf16=bf16)
         if split not in ("test", "validation"):
             err.print(f"--split must be test or validation, not {split!r}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)

@@ -77,6 +77,13 @@ def test_cli_model_train_then_evaluate(tiny_encoder_dir, tmp_path):
         assert heading in result.output
     per_code = pd.read_csv(tmp_path / "ev" / "per_code.csv", index_col="code")
     assert {"precision", "recall", "f1", "support", "kappa"} <= set(per_code.columns)
+    onnx = runner.invoke(app, ["evaluate", "--model", str(out), "--split", "validation", "--runtime", "onnx-fp32",
+                               "--no-bf16", "--out", str(tmp_path / "ev-onnx")])
+    assert onnx.exit_code == 0, onnx.output
+    same = pd.read_csv(tmp_path / "ev-onnx" / "per_code.csv", index_col="code")
+    assert (same.f1.fillna(-1) - per_code.f1.fillna(-1)).abs().max() < 0.02  # torch ran bf16 where the CPU has it
+    bad = runner.invoke(app, ["evaluate", "--model", str(out), "--runtime", "gpu"])
+    assert bad.exit_code == 2 and "unknown runtime 'gpu'" in bad.output
 
 
 def test_cli_model_train_corrections_missing_database(tmp_path):
