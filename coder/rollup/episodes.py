@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from coder.rollup.features import HOSTILE
-from coder.scheme import CONFRONTATION, THERAPIST_HARMFUL, THERAPIST_HELPFUL, WITHDRAWAL
+from coder.scheme import RUPTURE_MARKERS, THERAPIST_HARMFUL, THERAPIST_HELPFUL
 
 EPISODE_COLUMNS = [
     "session_id", "episode", "first_utterance_id", "last_utterance_id", "first_position", "last_position",
@@ -96,10 +96,20 @@ class EpisodeConfig:
     unit: str = "turn"
 
 
-def _present(rows: pd.DataFrame, codes, threshold: float) -> list[str]:
-    if rows.empty:
+def _total(values: np.ndarray) -> float:
+    """``float(pandas.Series(values).sum())``: NaN counts 0, the same additions in the same order."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
+def _largest(values: np.ndarray) -> np.ndarray:
+    """Column maxima ignoring NaN (all-NaN: NaN), as ``DataFrame.max`` gives them."""
+    return np.fmax.reduce(values, axis=0)
+
+
+def _present(codes, values: np.ndarray, threshold: float) -> list[str]:
+    if not len(values):
         return []
-    return [c for c in codes if rows[c].max() >= threshold]
+    return [c for c, top in zip(codes, _largest(values)) if top >= threshold]
 
 
 def _severity(marker_mass: float, markers: list[str], escalating: bool) -> float:
@@ -109,9 +119,8 @@ def _severity(marker_mass: float, markers: list[str], escalating: bool) -> float
     return round(float(np.clip(value, 1.0, 5.0)), 2)
 
 
-def _family_of_both(marked: pd.DataFrame, mixed_share: float) -> str:
+def _family_of_both(mass: dict[str, float], mixed_share: float) -> str:
     """``mixed``, or the dominant family when the other holds less than ``mixed_share`` of the mass."""
-    mass = {f: float(marked[f].sum()) for f in ("withdrawal", "confrontation")}
     share = min(mass.values()) / max(sum(mass.values()), 1e-12)
     return "mixed" if share >= mixed_share else max(mass, key=mass.get)
 
@@ -119,6 +128,41 @@ def _family_of_both(marked: pd.DataFrame, mixed_share: float) -> str:
 def _response_kind(repair: bool, escalating: bool) -> str:
     return {(True, False): "repair", (False, True): "escalating", (True, True): "mixed"}.get((repair, escalating),
                                                                                                "none")
+
+
+class _Units:
+    """The utterance table as arrays, and its client units (turns or utterances) as runs of rows.
+
+    ``order`` lists the client rows unit by unit (units in key order, rows in table order within
+    a unit, as ``groupby`` gives them); unit ``k`` is ``order[bounds[k]:bounds[k + 1]]``.
+    """
+
+    def __init__(self, utts: pd.DataFrame, cfg: EpisodeConfig):
+        role = utts["role"].to_numpy()
+        self.client, self.therapist = role == "client", role == "therapist"
+        num = lambda c: utts[c].to_numpy(float)  # noqa: E731
+        table = lambda codes: np.column_stack([num(c) for c in codes])  # noqa: E731
+        self.rupture, self.repair, self.escalating = num("rupture"), num("repair"), num("escalating")
+        self.family = {f: num(f) for f in ("withdrawal", "confrontation")}
+        self.talk = num("change_talk") + num("neutral_talk")
+        self.elaborated = utts["elaborated"].to_numpy().astype(float)
+        self.markers = table(RUPTURE_MARKERS)
+        self.helpful, self.harmful = table(THERAPIST_HELPFUL), table(THERAPIST_HARMFUL)
+        self.position = utts["position"].to_numpy()
+        self.session_id, self.utterance_id = utts["session_id"].to_numpy(), utts["utterance_id"].to_numpy()
+        self.start, self.end = utts["start"].to_numpy(), utts["end"].to_numpy()
+        rows = np.flatnonzero(self.client)
+        keys = utts["turn" if cfg.unit == "turn" else "position"].to_numpy()[rows]
+        by_key = np.argsort(keys, kind="stable")
+        self.order, keys = rows[by_key], keys[by_key]
+        heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=int)
+        self.bounds = np.r_[heads, len(keys)]
+        hot = self.rupture[self.order] >= cfg.threshold
+        self.marked = np.logical_or.reduceat(hot, heads) if len(heads) else np.zeros(0, dtype=bool)
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Rows of units ``a`` to ``b - 1``."""
+        return self.order[self.bounds[a]:self.bounds[b]]
 
 
 def find_episodes(utts: pd.DataFrame, config: EpisodeConfig | None = None) -> pd.DataFrame:
@@ -145,13 +189,10 @@ def find_episodes(utts: pd.DataFrame, config: EpisodeConfig | None = None) -> pd
     cfg = config or EpisodeConfig()
     if cfg.unit not in ("turn", "utterance"):
         raise ValueError(f"EpisodeConfig.unit must be 'turn' or 'utterance', not {cfg.unit!r}")
-    client = utts[utts["role"] == "client"]
-    keys = client["turn"] if cfg.unit == "turn" else client["position"]
-    units = [rows for _, rows in client.groupby(keys.to_numpy(), sort=True)]
-    marked = np.array([bool((rows["rupture"] >= cfg.threshold).any()) for rows in units], dtype=bool)
-    spans: list[tuple[int, int]] = []  # indices into ``units``
+    units = _Units(utts, cfg)
+    spans: list[tuple[int, int]] = []  # unit indices
     first = last = None
-    for k, is_marked in enumerate(marked):
+    for k, is_marked in enumerate(units.marked):
         if is_marked:
             if first is None:
                 first = k
@@ -162,52 +203,52 @@ def find_episodes(utts: pd.DataFrame, config: EpisodeConfig | None = None) -> pd
     if first is not None:
         spans.append((first, last))
     if cfg.min_mass > 0:
-        spans = [(a, b) for a, b in spans if sum(float(u["rupture"].sum()) for u in units[a:b + 1]) >= cfg.min_mass]
-    rows = [_episode(utts, units, marked, a, b, cfg) for a, b in spans]
+        spans = [(a, b) for a, b in spans
+                 if sum(_total(units.rupture[units.rows(k, k + 1)]) for k in range(a, b + 1)) >= cfg.min_mass]
+    rows = [_episode(units, a, b, cfg) for a, b in spans]
     frame = pd.DataFrame(rows, columns=EPISODE_COLUMNS)
     frame["episode"] = np.arange(1, len(frame) + 1)
     return frame
 
 
-def _episode(utts, units, marked, a: int, b: int, cfg: EpisodeConfig) -> dict:
-    thr, rthr = cfg.threshold, cfg.response_threshold
-    in_span = pd.concat(units[a:b + 1])
-    span_marked = in_span[in_span["rupture"] >= thr]
-    first, last = span_marked.iloc[0], span_marked.iloc[-1]
-    window_units = units[b + 1:b + 1 + cfg.closing_window]
-    complete = len(window_units) == cfg.closing_window and not marked[b + 1:b + 1 + cfg.closing_window].any()
-    window = pd.concat(window_units) if window_units else utts.iloc[0:0]
-    engaged = ((window["change_talk"] + window["neutral_talk"]).clip(upper=1.0) * (1.0 - window["rupture"])
-               * window["elaborated"].astype(float))
-    hits = window[engaged.to_numpy() >= cfg.engaged_threshold]
+def _episode(units: _Units, a: int, b: int, cfg: EpisodeConfig) -> dict:
+    thr, rthr, u = cfg.threshold, cfg.response_threshold, units
+    span = u.rows(a, b + 1)
+    hot = span[u.rupture[span] >= thr]
+    first, last = hot[0], hot[-1]
+    stop = min(b + 1 + cfg.closing_window, len(u.marked))
+    window = u.rows(b + 1, stop)
+    complete = stop - (b + 1) == cfg.closing_window and not u.marked[b + 1:stop].any()
+    engaged = np.minimum(u.talk[window], 1.0) * (1.0 - u.rupture[window]) * u.elaborated[window]
+    hits = window[engaged >= cfg.engaged_threshold]
     resolved = bool(complete and len(hits))
-    end_pos = int(window["position"].iloc[-1]) if complete else int(utts["position"].max())
-    ther = utts[(utts["role"] == "therapist") & (utts["position"] >= first.position) & (utts["position"] <= end_pos)]
-    markers = _present(span_marked, WITHDRAWAL + CONFRONTATION, thr)
-    fams = [f for f in ("withdrawal", "confrontation") if (span_marked[f] >= thr).any()]
+    end_pos = int(u.position[window[-1]]) if complete else int(u.position.max())
+    ther = np.flatnonzero(u.therapist & (u.position >= u.position[first]) & (u.position <= end_pos))
+    markers = _present(RUPTURE_MARKERS, u.markers[hot], thr)
+    fams = [f for f in ("withdrawal", "confrontation") if (u.family[f][hot] >= thr).any()]
     if not markers:  # marked through a family probability only
         markers = fams
-    family = fams[0] if len(fams) == 1 else _family_of_both(span_marked, cfg.mixed_share)
-    repair_p = float(ther["repair"].max()) if len(ther) else 0.0
-    escalating_p = float(ther["escalating"].max()) if len(ther) else 0.0
-    final = "none"
-    for row in ther.itertuples(index=False):
-        rep, esc = row.repair >= rthr, row.escalating >= rthr
-        if rep or esc:
-            final = _response_kind(rep, esc)
-    mass = float(in_span["rupture"].sum())
+    family = fams[0] if len(fams) == 1 else _family_of_both({f: _total(u.family[f][hot]) for f in u.family},
+                                                            cfg.mixed_share)
+    repair_p = float(_largest(u.repair[ther])) if len(ther) else 0.0
+    escalating_p = float(_largest(u.escalating[ther])) if len(ther) else 0.0
+    rep, esc = u.repair[ther] >= rthr, u.escalating[ther] >= rthr
+    answered = np.flatnonzero(rep | esc)
+    final = _response_kind(bool(rep[answered[-1]]), bool(esc[answered[-1]])) if len(answered) else "none"
+    mass = _total(u.rupture[span])
+    end = u.end[last]
     return {
-        "session_id": first.session_id, "episode": 0,
-        "first_utterance_id": first.utterance_id, "last_utterance_id": last.utterance_id,
-        "first_position": int(first.position), "last_position": int(last.position),
-        "start": first.start, "end": last.end if pd.notna(last.end) else last.start,
-        "family": family, "markers": ";".join(markers), "n_marked": int(len(span_marked)),
+        "session_id": u.session_id[first], "episode": 0,
+        "first_utterance_id": u.utterance_id[first], "last_utterance_id": u.utterance_id[last],
+        "first_position": int(u.position[first]), "last_position": int(u.position[last]),
+        "start": u.start[first], "end": end if pd.notna(end) else u.start[last],
+        "family": family, "markers": ";".join(markers), "n_marked": int(len(hot)),
         "marker_mass": round(mass, 3), "severity": _severity(mass, markers, escalating_p >= rthr),
         "response": _response_kind(repair_p >= rthr, escalating_p >= rthr), "response_final": final,
-        "response_helpful": ";".join(_present(ther, THERAPIST_HELPFUL, rthr)),
-        "response_harmful": ";".join(_present(ther, THERAPIST_HARMFUL, rthr)),
+        "response_helpful": ";".join(_present(THERAPIST_HELPFUL, u.helpful[ther], rthr)),
+        "response_harmful": ";".join(_present(THERAPIST_HARMFUL, u.harmful[ther], rthr)),
         "repair_p": round(repair_p, 4), "escalating_p": round(escalating_p, 4),
-        "resolved": resolved, "resolved_by": str(hits["utterance_id"].iloc[0]) if resolved else "",
+        "resolved": resolved, "resolved_by": str(u.utterance_id[hits[0]]) if resolved else "",
         "window_end_position": end_pos, "window_complete": bool(complete),
     }
 

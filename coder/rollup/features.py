@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,8 @@ ESCALATING = ("confront_criticize", "dismiss_invalidate", "rigid_structure", "di
 BASE_COLUMNS = ["session_id", "position", "utterance_id", "turn", "role", "start", "end", "text", "codes",
                 "elaborated"]
 
+_GROUPS: dict[str, tuple[str, ...]] = {**FAMILY_CODES, "hostile": HOSTILE, "repair": REPAIR, "escalating": ESCALATING}
+_KEYS = (*ALL_CODES, *_GROUPS)
 _CUE = re.compile(r"[\(\[][^\)\]]*[\)\]]")
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.U)
 #: Words that add no content of their own; an utterance made only of them is not elaborated.
@@ -99,26 +102,50 @@ def code_probabilities(utterance, *, use_proba: bool = True) -> dict[str, float]
     """
     proba = (utterance.meta.get("proba") or {}) if use_proba else {}
     assigned = set(utterance.codes)
-    allowed = set(codes_for_role(utterance.role))
-    out = {}
-    for code in ALL_CODES:
-        if code not in allowed:
-            out[code] = 0.0
-            continue
-        p = _finite(proba.get(code))
-        out[code] = min(1.0, max(0.0, p)) if p is not None else (1.0 if code in assigned else 0.0)
+    allowed, groups = _role_layout(utterance.role)
+    out = dict.fromkeys(_KEYS, 0.0)
+    for code in allowed:
+        p = _probability(proba.get(code)) if proba else None
+        out[code] = p if p is not None else (1.0 if code in assigned else 0.0)
     if utterance.role == "client" and not any(out[t] for t in TALK_TYPES):
         out["neutral_talk"] = 1.0
-    groups = {**FAMILY_CODES, "hostile": HOSTILE, "repair": REPAIR, "escalating": ESCALATING}
-    for name, members in groups.items():
-        value = max(out[c] for c in members)
-        if members[0] in allowed:
-            own = _finite(proba.get(name))
+    for name, members, own_counts in groups:
+        value = max([out[c] for c in members])
+        if own_counts and proba:
+            own = _probability(proba.get(name))
             if own is not None:
-                value = max(value, min(1.0, max(0.0, own)))
+                value = max(value, own)
         out[name] = value
     out["rupture"] = max(out["rupture"], out["withdrawal"], out["confrontation"])
     return out
+
+
+@cache
+def _role_layout(role) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...], bool], ...]]:
+    """The codes ``role`` may carry (in :data:`ALL_CODES` order) and the groups with a member among them.
+
+    Groups come as ``(name, members, whether the model's own group probability counts)``; the
+    other groups are 0 for this role.
+    """
+    allowed = set(codes_for_role(role))
+    groups = tuple((name, members, members[0] in allowed) for name, members in _GROUPS.items()
+                   if allowed.intersection(members))
+    return tuple(c for c in ALL_CODES if c in allowed), groups
+
+
+def _probability(value) -> float | None:
+    """``value`` clipped to 0–1, None when it is missing or not a finite number."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        value = float(value)
+        if value - value != 0.0:  # NaN or infinite
+            return None
+    else:
+        value = _finite(value)
+        if value is None:
+            return None
+    return min(1.0, max(0.0, value))
 
 
 def utterance_table(session: Session, *, use_proba: bool = True, min_words: int = 4) -> pd.DataFrame:
@@ -142,30 +169,42 @@ def utterance_table(session: Session, *, use_proba: bool = True, min_words: int 
         ``minimal`` (summing to 1 on client rows, 0 elsewhere): ``engaged`` =
         P(change talk) + P(neutral talk)·elaborated.
     """
-    rows = []
-    turn, prev = -1, None
-    for i, u in enumerate(session.utterances):
+    columns = BASE_COLUMNS + list(_KEYS) + ["engaged", "sustain", "minimal"]
+    utts = session.utterances
+    if not utts:
+        frame = pd.DataFrame([], columns=columns)
+        return frame.astype({"start": "float64", "end": "float64", "position": "int64", "turn": "int64"})
+    turns, turn, prev = [], -1, None
+    for u in utts:
         key = (u.turn_id, u.speaker, u.role)
         if key != prev:
             turn += 1
             prev = key
-        p = code_probabilities(u, use_proba=use_proba)
-        elaborated = bool(u.role == "client" and is_elaborated(u.text, min_words=min_words))
-        client = u.role == "client"
-        engaged = (p["change_talk"] + p["neutral_talk"] * elaborated) if client else 0.0
-        sustain = p["sustain_talk"] if client else 0.0
-        total = engaged + sustain + (p["neutral_talk"] * (not elaborated) if client else 0.0)
-        scale = 1.0 / total if client and total > 0 else 0.0
-        rows.append({
-            "session_id": session.id, "position": i, "utterance_id": u.utterance_id, "turn": turn, "role": u.role,
-            "start": u.start, "end": u.end, "text": u.text, "codes": ";".join(u.codes), "elaborated": elaborated,
-            **p, "engaged": engaged * scale, "sustain": sustain * scale,
-            "minimal": (1.0 - (engaged + sustain) * scale) if client else 0.0,
-        })
-    columns = BASE_COLUMNS + list(ALL_CODES) + list(FAMILY_CODES) + ["hostile", "repair", "escalating",
-                                                                     "engaged", "sustain", "minimal"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({"start": "float64", "end": "float64", "position": "int64", "turn": "int64"})
+        turns.append(turn)
+    probs = np.array([list(code_probabilities(u, use_proba=use_proba).values()) for u in utts], dtype=float)
+    client = np.array([u.role == "client" for u in utts], dtype=bool)
+    elaborated = np.array([bool(u.role == "client" and is_elaborated(u.text, min_words=min_words)) for u in utts],
+                          dtype=bool)
+    p = dict(zip(_KEYS, probs.T))
+    engaged = np.where(client, p["change_talk"] + p["neutral_talk"] * elaborated, 0.0)
+    sustain = np.where(client, p["sustain_talk"], 0.0)
+    total = engaged + sustain + np.where(client, p["neutral_talk"] * ~elaborated, 0.0)
+    scale = np.divide(1.0, total, out=np.zeros(len(utts)), where=client & (total > 0))
+    data = {
+        "session_id": [session.id] * len(utts), "position": np.arange(len(utts), dtype="int64"),
+        "utterance_id": [u.utterance_id for u in utts], "turn": np.array(turns, dtype="int64"),
+        "role": [u.role for u in utts], "start": _floats([u.start for u in utts]),
+        "end": _floats([u.end for u in utts]), "text": [u.text for u in utts],
+        "codes": [";".join(u.codes) for u in utts], "elaborated": elaborated, **p,
+        "engaged": engaged * scale, "sustain": sustain * scale,
+        "minimal": np.where(client, 1.0 - (engaged + sustain) * scale, 0.0),
+    }
+    return pd.DataFrame(data, columns=columns)
+
+
+def _floats(values: list) -> np.ndarray:
+    """``values`` as float64, None as NaN (what ``astype("float64")`` makes of an object column)."""
+    return pd.Series(values, dtype=object).astype("float64").to_numpy()
 
 
 def turn_table(utts: pd.DataFrame) -> pd.DataFrame:
@@ -191,19 +230,20 @@ def turn_table(utts: pd.DataFrame) -> pd.DataFrame:
     turn = utts["turn"].to_numpy()
     heads = np.flatnonzero(np.r_[True, turn[1:] != turn[:-1]])  # turns are contiguous runs
     counts = np.diff(np.r_[heads, len(turn)])
-    out = pd.DataFrame(np.maximum.reduceat(utts[value_cols].to_numpy(float), heads, axis=0), columns=value_cols)
+    top = np.maximum.reduceat(utts[value_cols].to_numpy(float), heads, axis=0)
+    out = dict(zip(value_cols, top.T))
     means = np.add.reduceat(utts[["sustain", "minimal"]].to_numpy(float), heads, axis=0) / counts[:, None]
-    rest = 1.0 - out["engaged"].to_numpy()
+    rest = 1.0 - out["engaged"]
     denom = means.sum(1)
     sustain = np.divide(rest * means[:, 0], denom, out=np.zeros_like(rest), where=denom > 0)
-    client = (utts["role"].to_numpy()[heads] == "client")
+    roles = utts["role"].to_numpy()[heads]
+    client = roles == "client"
     out["sustain"] = np.where(client, sustain, 0.0)
     out["minimal"] = np.where(client, np.clip(rest - sustain, 0.0, None), 0.0)
-    out.loc[~client, "engaged"] = 0.0
+    out["engaged"] = np.where(client, out["engaged"], 0.0)
     positions = utts["position"].to_numpy()
     with np.errstate(all="ignore"):
-        meta = {"turn": turn[heads], "role": utts["role"].to_numpy()[heads], "first": positions[heads],
-                "last": positions[heads + counts - 1],
+        meta = {"turn": turn[heads], "role": roles, "first": positions[heads], "last": positions[heads + counts - 1],
                 "start": np.fmin.reduceat(utts["start"].to_numpy(float), heads),
                 "end": np.fmax.reduceat(utts["end"].to_numpy(float), heads)}
-    return pd.concat([pd.DataFrame(meta), out], axis=1)[columns]
+    return pd.DataFrame({**meta, **out}, columns=columns)

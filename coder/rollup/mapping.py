@@ -130,7 +130,7 @@ class ScaleMapping:
                 total = total + w * turns[code].to_numpy(float)
         if pooled:
             mean_w = sum(weights[c] for c in pooled) / len(pooled)
-            total = total + mean_w * turns[pooled].to_numpy(float).max(axis=1)
+            total = total + mean_w * np.column_stack([turns[c].to_numpy(float) for c in pooled]).max(axis=1)
         return total
 
 
@@ -154,40 +154,43 @@ def turn_features(turns: pd.DataFrame, episodes: pd.DataFrame, utts: pd.DataFram
         One row per turn, columns :data:`TURN_FEATURES`, index aligned with ``turns``.
     """
     n = len(turns)
-    f = pd.DataFrame(0.0, index=turns.index, columns=list(TURN_FEATURES))
     if n == 0:
-        return f
+        return pd.DataFrame(0.0, index=turns.index, columns=list(TURN_FEATURES))
+    f = {name: np.zeros(n) for name in TURN_FEATURES}
     ther = (turns["role"] == "therapist").to_numpy(float)
     cli = (turns["role"] == "client").to_numpy(float)
+    col = lambda code: turns[code].to_numpy(float)  # noqa: E731
     wsum = lambda weights: mapping.weighted(turns, weights)  # noqa: E731
     f["t"], f["cl"] = ther, cli
     f["h"] = ther * np.minimum(1.0, wsum(mapping.helpful_weights))
     f["b"] = ther * wsum(mapping.harmful_weights)
-    f["c"] = ther * np.maximum(turns["collaboration"], turns["metacommunication"]).to_numpy(float)
+    f["c"] = ther * np.maximum(col("collaboration"), col("metacommunication"))
     f["x"] = ther * wsum(mapping.interaction_harm_weights)
-    f["e"] = cli * turns["engaged"].to_numpy(float)
-    f["ns"] = cli * (1.0 - turns["sustain"].to_numpy(float))
-    f["w"] = cli * turns["withdrawal"].to_numpy(float)
-    f["hc"] = cli * turns["hostile"].to_numpy(float)
-    turn_of = utts.set_index("position")["turn"]
-    row_of = pd.Series(np.arange(n), index=turns["turn"].to_numpy())
+    f["e"] = cli * col("engaged")
+    f["ns"] = cli * (1.0 - col("sustain"))
+    f["w"] = cli * col("withdrawal")
+    f["hc"] = cli * col("hostile")
+    positions, turn_of = utts["position"].to_numpy(), utts["turn"].to_numpy()
+    row_of = {t: r for r, t in enumerate(turns["turn"].to_numpy().tolist())}
     in_resolved = np.zeros(n)
     in_unresolved = np.zeros(n)
-    last = int(utts["position"].max()) if len(utts) else 0
-    for ep in episodes.itertuples(index=False):
-        span = row_of[turn_of.loc[ep.first_position:ep.last_position].unique()].to_numpy()
-        (in_resolved if ep.resolved else in_unresolved)[span] = 1.0
-        r = int(row_of[turn_of[ep.first_position]])
-        f.iat[r, f.columns.get_loc("rep")] += ep.repair_p
-        f.iat[r, f.columns.get_loc("esc")] += ep.escalating_p
-        if ep.resolved:
-            f.iat[r, f.columns.get_loc("rr")] += float(ep.repair_p >= 0.5)
+    last = int(positions.max()) if len(utts) else 0
+    columns = ("first_position", "last_position", "resolved", "repair_p", "escalating_p", "severity")
+    for first, final, resolved, repair_p, escalating_p, severity in zip(*(episodes[c].tolist() for c in columns)):
+        inside = (positions >= first) & (positions <= final)
+        span = [row_of[t] for t in np.unique(turn_of[inside]).tolist()]
+        (in_resolved if resolved else in_unresolved)[span] = 1.0
+        r = row_of[turn_of[positions == first][0].item()]
+        f["rep"][r] += repair_p
+        f["esc"][r] += escalating_p
+        if resolved:
+            f["rr"][r] += float(repair_p >= 0.5)
         else:
-            f.iat[r, f.columns.get_loc("u")] += ep.severity / 3.0
-            f.iat[r, f.columns.get_loc("late")] += float(ep.first_position >= 2 * last / 3)
-    f["kc"] = cli * turns["confrontation"].to_numpy(float) * (1.0 - in_resolved)
-    f["kw"] = cli * turns["withdrawal"].to_numpy(float) * in_unresolved
-    return f
+            f["u"][r] += severity / 3.0
+            f["late"][r] += float(first >= 2 * last / 3)
+    f["kc"] = cli * col("confrontation") * (1.0 - in_resolved)
+    f["kw"] = cli * col("withdrawal") * in_unresolved
+    return pd.DataFrame(f, index=turns.index, columns=list(TURN_FEATURES))
 
 
 def _sig(z: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from coder.scheme import THERAPIST_HARMFUL, THERAPIST_HELPFUL
@@ -54,9 +55,15 @@ def miti_indicators(utts: pd.DataFrame, duration_s: float | None = None) -> dict
         :data:`MITI_COLUMNS` → float (rounded to 4 places; NaN where undefined), plus
         ``n_therapist_utterances`` and ``n_client_utterances``.
     """
-    ther = utts[utts["role"] == "therapist"]
-    cli = utts[utts["role"] == "client"]
-    total = lambda rows, codes: float(rows[list(codes)].to_numpy().sum()) if len(rows) else 0.0  # noqa: E731
+    ther = (utts["role"] == "therapist").to_numpy(bool)
+    cli = (utts["role"] == "client").to_numpy(bool)
+
+    def total(rows: np.ndarray, codes) -> float:
+        # code by code, as ``DataFrame.to_numpy().sum()`` adds them (its array is column-major)
+        if not rows.any():
+            return 0.0
+        return float(np.concatenate([utts[c].to_numpy(float)[rows] for c in codes]).sum())
+
     sr, cr = total(ther, ["reflection_simple"]), total(ther, ["reflection_complex"])
     oq, cq = total(ther, ["question_open"]), total(ther, ["question_closed"])
     helpful, harmful = total(ther, THERAPIST_HELPFUL), total(ther, THERAPIST_HARMFUL)
@@ -66,13 +73,13 @@ def miti_indicators(utts: pd.DataFrame, duration_s: float | None = None) -> dict
         "reflection_question_ratio": _ratio(sr + cr, oq + cq),
         "pct_complex_reflections": _ratio(cr, sr + cr, 100.0),
         "pct_open_questions": _ratio(oq, oq + cq, 100.0),
-        "helpful_per_100": _ratio(helpful, len(ther), 100.0),
-        "harmful_per_100": _ratio(harmful, len(ther), 100.0),
+        "helpful_per_100": _ratio(helpful, int(ther.sum()), 100.0),
+        "harmful_per_100": _ratio(harmful, int(ther.sum()), 100.0),
         "helpful_per_10min": _ratio(helpful, minutes, 10.0),
         "harmful_per_10min": _ratio(harmful, minutes, 10.0),
         "change_talk_share": _ratio(ct, ct + st),
     }
     out = {k: (round(v, 4) if not math.isnan(v) else v) for k, v in out.items()}
-    out["n_therapist_utterances"] = int(len(ther))
-    out["n_client_utterances"] = int(len(cli))
+    out["n_therapist_utterances"] = int(ther.sum())
+    out["n_client_utterances"] = int(cli.sum())
     return out

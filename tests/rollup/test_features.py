@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coder.rollup.features import code_probabilities, is_elaborated, turn_table, utterance_table
+from coder.rollup.features import BASE_COLUMNS, code_probabilities, is_elaborated, turn_table, utterance_table
 from coder.session import Utterance
 from tests.rollup.build import make_session
 
@@ -49,3 +49,19 @@ def test_features_turn_table_takes_the_largest_probability_per_turn():
     assert len(turns) == 2 and turns["reflection_complex"].iloc[0] == pytest.approx(0.9)
     assert turns["engaged"].iloc[1] == 1.0  # one elaborated utterance makes the turn engaged
     assert (utts["engaged"] + utts["sustain"] + utts["minimal"])[utts.role == "client"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("seconds", [10.0, None])
+def test_features_utterance_table_column_types(seconds):
+    items = [("therapist", "So you feel stuck.", ["reflection_complex"]), ("client", "Yeah.", []),
+             ("other", "Sorry, wrong room.", [])]
+    for session in (make_session(items, seconds=seconds), make_session([], seconds=seconds)):
+        utts = utterance_table(session)
+        assert utts["start"].dtype == utts["end"].dtype == "float64"
+        assert utts["position"].dtype == utts["turn"].dtype == "int64"
+        assert utts["position"].tolist() == list(range(len(utts)))
+        if len(utts):
+            assert all(utts[c].dtype == "float64" for c in utts.columns[len(BASE_COLUMNS):])
+            assert utts["elaborated"].dtype == bool and utts["turn"].tolist() == [0, 1, 2]
+            assert utts["neutral_talk"].tolist() == [0.0, 1.0, 0.0]  # an uncoded client utterance is neutral talk
+            assert utts["minimal"].tolist() == [0.0, 1.0, 0.0] and utts["start"].isna().all() == (seconds is None)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from coder.rollup.mapping import SCALES
-from coder.rollup.scores import RollupConfig, prepare, score_session, segment_records, segment_windows
+from coder.rollup.scores import (RollupConfig, prepare, resampled_sums, score_session, segment_records,
+                                 segment_windows)
 from coder.scheme import ALL_CODES, codes_for_role
 from tests.rollup.build import ENGAGED, good_exchange, make_session, rupture
 
@@ -147,3 +148,20 @@ def test_scores_unreliable_codes_count_once_as_their_family():
     assert plain.tolist() == pytest.approx([0.4 + 0.6, 0.9])
     # the two flagged codes become one term: their largest probability at their mean weight
     assert pooled.tolist() == pytest.approx([0.75 * 0.8, 0.9])
+
+
+@pytest.mark.parametrize("n_turns", [2, 7, 40, 300])
+def test_scores_resampled_sums_match_the_plain_gather_bit_for_bit(n_turns):
+    rng = np.random.default_rng(n_turns)
+    features = np.asfortranarray(rng.random((n_turns, 17)) * rng.choice([1e-3, 1.0, 1e3], size=17))
+    features[:, [3, 12, 13]] = 0.0  # all-zero columns are skipped
+    features[:, 14] = -0.0  # … but not negative zeros
+    features[rng.random(n_turns) < 0.5, 5] = 0.0
+    for n_boot in (1, 50, 500):
+        draws = rng.integers(0, n_turns, size=(n_boot, n_turns))
+        got, expected = resampled_sums(features, draws), features[draws].sum(axis=1)
+        assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+    for columns in ([0], [0, 3], [3, 12]):  # fewer than two live columns: the plain gather
+        sub = features[:, columns]
+        draws = rng.integers(0, n_turns, size=(20, n_turns))
+        assert np.array_equal(resampled_sums(sub, draws), sub[draws].sum(axis=1))
