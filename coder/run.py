@@ -26,7 +26,7 @@ from coder.rollup.scores import RollupConfig
 from coder.run_engines import ProgressLine
 from coder.run_output import (check_output_dir, file_sha256, json_hash, model_settings, part_key, prepare_output,
                               read_manifest, shard_of, write_manifest)
-from coder.run_parts import PartRef, assemble, part_done, part_folder
+from coder.run_parts import KEPT, PartRef, assemble, part_done, part_folder
 from coder.segment import SegmenterConfig
 from coder.session import Session
 
@@ -193,6 +193,8 @@ class Job:
     rollup: RollupConfig
     deidentify: bool
     runtime: str = "torch"
+    #: Keep each session's analysis for the report (one process codes and assembles).
+    keep_analyses: bool = False
 
 
 def _settings(model_info: dict, config: RunConfig, runtime: str) -> dict:
@@ -264,8 +266,30 @@ def deidentify(sessions: list[Session], job: Job) -> list[Session]:
     return list(clean)
 
 
+#: Utterances of the sessions read while planning that are kept for coding: a small corpus is
+#: read once; past this budget (a few MB), files are read again when their turn comes, so memory
+#: stays flat however large the corpus.
+KEEP_UTTERANCES = 20_000
+
+
+@dataclass
+class Kept:
+    """Sessions read while planning, kept (up to :data:`KEEP_UTTERANCES`) for coding."""
+
+    files: dict[str, list[Session]] = field(default_factory=dict)
+    utterances: int = 0
+
+    def add(self, path: str, sessions: list[Session]) -> None:
+        n = sum(len(s.utterances) for s in sessions)
+        if self.utterances + n <= KEEP_UTTERANCES:
+            self.files[path], self.utterances = sessions, self.utterances + n
+
+    def take(self, path: str) -> list[Session] | None:
+        return self.files.pop(path, None)
+
+
 def _plan(inputs, out: Path, job: Job, config: RunConfig, result: RunResult,
-          files: list) -> list[Planned]:
+          files: list, kept: Kept | None = None) -> list[Planned]:
     paths: list[Path] = []
     for item in inputs:
         try:
@@ -281,6 +305,8 @@ def _plan(inputs, out: Path, job: Job, config: RunConfig, result: RunResult,
         sha = file_sha256(path) if path.is_file() else ""
         files.append([str(path), sha])
         sessions, report = read_file(path, job)
+        if kept is not None:
+            kept.add(str(path), sessions)
         result.failures += report.failures
         result.warnings += report.warnings
         result.skipped += report.skipped
@@ -299,20 +325,23 @@ def _plan(inputs, out: Path, job: Job, config: RunConfig, result: RunResult,
     return planned
 
 
-def pending_sessions(planned: list[Planned], job: Job) -> Iterator[tuple[Session, Planned]]:
-    """Re-read the files that hold sessions still to code; yield those sessions with their plan."""
+def pending_sessions(planned: list[Planned], job: Job, kept: Kept | None = None) -> Iterator[tuple[Session, Planned]]:
+    """The sessions still to code with their plan: kept from planning, or read again."""
     todo: dict[str, dict[int, Planned]] = {}
     for p in planned:
         if not p.done:
             todo.setdefault(p.source, {})[p.order[1]] = p
     for source, wanted in todo.items():
-        yield from pick_sessions(source, wanted, job)
+        yield from pick_sessions(source, wanted, job, kept)
 
 
-def pick_sessions(source: str, wanted: dict[int, Planned], job: Job) -> list[tuple[Session, Planned]]:
-    """Re-read ``source`` and return its planned sessions (by index in the file), de-identified
-    when the run asks for it; InputError when the file no longer holds them."""
-    sessions, _ = read_file(Path(source), job)
+def pick_sessions(source: str, wanted: dict[int, Planned], job: Job,
+                  kept: Kept | None = None) -> list[tuple[Session, Planned]]:
+    """The planned sessions of ``source`` (by index in the file), kept from planning or read
+    again, de-identified when the run asks for it; InputError when the file no longer holds them."""
+    sessions = kept.take(source) if kept is not None else None
+    if sessions is None:
+        sessions, _ = read_file(Path(source), job)
     picked = [(s, wanted[i]) for i, s in enumerate(sessions) if i in wanted and s.id == wanted[i].session_id]
     if len(picked) != len(wanted):
         raise InputError(source, "changed while the run was reading it; run again with --resume")
@@ -379,9 +408,11 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
     job = Job(out=str(out), model=str(model), settings_hash=settings_hash, coder_id=result.coder_id, families=[],
               batch_size=config.batch_size, threads=config.threads, fmt=config.fmt, columns=config.columns,
               roles=config.roles, segmenter=config.segmenter, rollup=config.rollup, deidentify=config.deidentify,
-              runtime=runtime)
+              runtime=runtime, keep_analyses=config.engine == "local" and config.workers == 1)
     files: list[list[str]] = []
-    planned = _plan(inputs, out, job, config, result, files)
+    KEPT.clear()  # analyses kept by an earlier run in this process
+    kept = Kept() if config.engine == "local" else None  # Ray actors read their files themselves
+    planned = _plan(inputs, out, job, config, result, files, kept)
     result.session_ids = [p.session_id for p in planned]
     result.n_utterances = sum(p.n_utterances for p in planned)
     result.n_resumed = sum(p.done for p in planned)
@@ -398,14 +429,17 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
             from coder.model.runtime import ensure_onnx
 
             ensure_onnx(model, runtime)  # once, before any worker loads it
-        run_engine(todo, job, config, progress)
+        run_engine(todo, job, config, progress, kept)
         result.n_coded = len(todo)
         result.n_coded_utterances = sum(p.n_utterances for p in todo)
         if config.on_progress and progress.done:
             config.on_progress(progress.line())
     parts = [PartRef(p.order, p.session_id, p.key, part_folder(out, p.key)) for p in planned]
-    if planned or config.shard:
-        result.paths = assemble(out, parts, config=config.rollup, calibration=calibration, report=config.report)
+    try:
+        if planned or config.shard:
+            result.paths = assemble(out, parts, config=config.rollup, calibration=calibration, report=config.report)
+    finally:
+        KEPT.clear()
     manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     inputs_all=files,
                     sessions=[{"session_id": p.session_id, "key": p.key, "order": list(p.order),

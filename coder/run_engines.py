@@ -20,7 +20,7 @@ from coder.session import Session
 from coder.tables_io import long_frame, sessions_from_frame, utterance_frame
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coder.run import Job, Planned, RunConfig
+    from coder.run import Job, Kept, Planned, RunConfig
 
 
 class ProgressLine:
@@ -81,13 +81,14 @@ def code_one(clf, session: Session, plan: "Planned", job: "Job") -> int:
     utterances = utterance_frame(coded, job.families)
     long = long_frame(coded, clf.coder_id)
     (rolled,) = sessions_from_frame(utterances)  # exactly what `rollup` reads back from the table
-    record, segments, ruptures = roll_up_session(rolled, job.rollup)
+    folder = part_folder(Path(job.out), plan.key)
+    record, segments, ruptures = roll_up_session(rolled, job.rollup, keep_as=str(folder) if job.keep_analyses else None)
     info = {"session_id": session.id, "order": list(plan.order), "source": plan.source,
             "source_sha256": plan.source_sha256, "settings_hash": job.settings_hash, "coder_id": clf.coder_id,
             "n_utterances": len(session.utterances), "record": record}
     if "deid_audit" in session.meta:  # counts per identifier type, never the removed values
         info["deid_audit"] = session.meta["deid_audit"]
-    write_part(part_folder(Path(job.out), plan.key), utterances=utterances, long=long, segments=segments,
+    write_part(folder, utterances=utterances, long=long, segments=segments,
                ruptures=ruptures, info=info)
     return len(session.utterances)
 
@@ -105,7 +106,8 @@ def _code_in_worker(session: Session, plan: "Planned") -> int:
     return code_one(_WORKER["clf"], session, plan, _WORKER["job"])
 
 
-def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine") -> None:
+def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine",
+              kept: "Kept | None" = None) -> None:
     """This process (one worker) or a pool of spawned processes, sessions streamed to them."""
     from coder.run import pending_sessions
 
@@ -113,7 +115,7 @@ def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: 
     if config.workers == 1:
         clf = load_model(job, threads)
         progress.start()
-        for session, plan in pending_sessions(todo, job):
+        for session, plan in pending_sessions(todo, job, kept):
             progress.update(code_one(clf, session, plan, job))
         return
     import multiprocessing
@@ -122,7 +124,7 @@ def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: 
     with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker,
                              initargs=(job, threads)) as pool:
         running = set()
-        for session, plan in pending_sessions(todo, job):
+        for session, plan in pending_sessions(todo, job, kept):
             running.add(pool.submit(_code_in_worker, session, plan))
             if len(running) >= 2 * config.workers:  # bounded: memory stays flat
                 done, running = wait(running, return_when=FIRST_COMPLETED)
@@ -179,9 +181,10 @@ def run_ray(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "P
         raise RuntimeError(f"the Ray engine did not code {len(expected)} session(s); run again with --resume")
 
 
-def run_engine(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine") -> None:
-    """Code every planned session with the configured engine."""
+def run_engine(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine",
+               kept: "Kept | None" = None) -> None:
+    """Code every planned session with the configured engine (``kept``: sessions read while planning)."""
     if config.engine == "ray":
         run_ray(todo, job, config, progress)
     else:
-        run_local(todo, job, config, progress)
+        run_local(todo, job, config, progress, kept)

