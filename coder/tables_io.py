@@ -40,6 +40,19 @@ def _sep(path: Path) -> str:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
+def _umask() -> int:
+    """This process's umask (read without changing it where Linux allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_writer(path: str | Path) -> Iterator:
     """A text file handle for ``path`` that replaces it only when the block completes.
@@ -51,6 +64,7 @@ def atomic_writer(path: str | Path) -> Iterator:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600: give the mode any new file gets
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
         os.replace(tmp, path)

@@ -49,3 +49,19 @@ def test_tables_io_concat_csv_checks_headers(tmp_path):
     with pytest.raises(InputError, match="unexpected header"):
         concat_csv([tmp_path / "3.csv"], tmp_path / "bad.csv", ["a", "b"])
     assert not (tmp_path / "bad.csv").exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_tables_io_atomic_files_get_the_umask_mode(tmp_path, mask):
+    """Atomic writes end with the mode any new file gets (mkstemp alone would make them 0600)."""
+    import os
+
+    from coder.tables_io import write_text
+
+    old = os.umask(mask)
+    try:
+        write_text("x", tmp_path / "atomic.csv")
+        (tmp_path / "plain.csv").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "atomic.csv").stat().st_mode & 0o777 == (tmp_path / "plain.csv").stat().st_mode & 0o777
