@@ -50,6 +50,12 @@ class EpisodeConfig:
         Probability at or above which a rupture marker counts as present. 0.3, chosen on
         AnnoMI's out-of-fold model codes against the human episodes (episode F1 0.36 against
         0.25 at 0.5; ``benchmarks/rupture_episodes_model.py``); hard codes are 0 or 1 either way.
+        Re-checked 2026-12-03 with v2.1's out-of-fold codes, choosing on the train+validation
+        transcripts only: threshold 0.2 with ``min_mass`` 0.5 scored higher there (F1 0.351 against
+        0.303; 5.1 against 10.7 false episodes per high-quality hour) but lower on the test
+        transcripts (0.286 against 0.385) and merges the long example's calm stretches into long
+        episodes; no candidate kept AnnoMI's episodes and reduced the long example to its two
+        constructed ruptures, so 0.3 stays (``annotation_guidelines/rollup.md`` § 5).
     response_threshold : float
         Probability at or above which a therapist code counts as part of the response.
     max_gap : int
@@ -63,7 +69,10 @@ class EpisodeConfig:
         Least marker mass (summed marker probability over the episode's client utterances) for
         an episode to be reported; 0 reports every marked span (the guideline's literal rule).
         Chosen on AnnoMI's out-of-fold model codes against the human episodes
-        (``benchmarks/rupture_episodes_model.py``; ``annotation_guidelines/rollup.md``).
+        (``benchmarks/rupture_episodes_model.py``; ``annotation_guidelines/rollup.md``); 0 kept
+        on the 2026-12-03 re-check: a bar high enough to drop the long example's extra episodes
+        (marker mass up to 6.3) drops nearly all of AnnoMI's human episodes, most of which are a
+        single marked turn.
     mixed_share : float
         An episode with markers of both families is ``mixed`` only when the smaller family holds
         at least this share of the marked utterances' family probability; otherwise it takes the
