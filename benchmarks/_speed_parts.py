@@ -137,7 +137,7 @@ OP_GROUPS = {
     "int8 weight products (with activation quantisation)": {"DynamicQuantizeMatMul", "MatMulIntegerToFloat",
                                                             "DynamicQuantizeLinear", "MatMulInteger"},
     "fp32 products (attention scores and context; every product in onnx-fp32)": {"FusedMatMul", "MatMul", "Gemm"},
-    "attention mask (Where on [batch, heads, L, L]), softmax, head transposes": {"Where", "Softmax", "Transpose"},
+    "attention softmax and head transposes (and any Where masking)": {"Where", "Softmax", "Transpose"},
     "LayerNorm, GELU, residual and bias adds": {"SkipLayerNormalization", "LayerNormalization", "Gelu", "FastGelu",
                                                 "BiasGelu", "Add", "Erf", "Mul", "Div"},
 }

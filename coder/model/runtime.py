@@ -1,15 +1,15 @@
 """Coding without torch: a model's network exported once to ONNX and run by onnxruntime.
 
 Why: importing torch alone takes 1.3–2.4 s on the project's 2-core machines, about the whole
-budget for starting to code; onnxruntime imports in about 0.1 s. With its weights quantised to
-int8 (dynamic, per output channel), the network also runs about 1.8× faster than torch in fp32
-on CPUs with AVX-512 VNNI (``benchmarks/inference_speed.py``), and ``benchmarks/runtime_agreement.py``
-measures what int8 changes in the decisions.
+budget for starting to code; onnxruntime imports in about 0.1 s. With its linear layers' weights
+quantised to int8 (dynamic, per output channel), the network also runs about twice as fast as
+torch in fp32 on CPUs with AVX-512 VNNI (``benchmarks/inference_speed.py``);
+``benchmarks/runtime_agreement.py`` measures what int8 changes in the decisions.
 
 Runtimes (``--runtime``):
 
 * ``onnx-int8`` — int8 weights, fp32 activations (the default when onnxruntime is installed);
-* ``onnx-fp32`` — the torch network's fp32 computation, op for op (tested to 1e-4);
+* ``onnx-fp32`` — the torch network's fp32 computation, op for op (probabilities tested equal to 1e-5);
 * ``torch`` — :class:`~coder.model.classifier.UtteranceClassifier` itself (bf16 autocast
   where the CPU has it, as the model was validated).
 
