@@ -14,21 +14,19 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from coder import __version__
 from coder.errors import InputError
-from coder.io import expand_paths
 from coder.model.runtime import resolve_runtime
-from coder.pipeline import load_transcripts
 from coder.roles import RoleConfig
 from coder.rollup.scores import RollupConfig
 from coder.run_engines import ProgressLine
-from coder.run_output import (check_output_dir, file_sha256, json_hash, model_settings, part_key, prepare_output,
-                              read_manifest, shard_of, write_manifest)
-from coder.run_parts import KEPT, PartRef, assemble, part_done, part_folder
+from coder.run_output import (check_output_dir, json_hash, model_settings, prepare_output,
+                              read_manifest, write_manifest)
+from coder.run_inputs import Kept, Planned, plan_inputs  # noqa: F401  (Planned: its old home)
+from coder.run_parts import KEPT, PartRef, assemble, part_folder
 from coder.segment import SegmenterConfig
-from coder.session import Session
 
 ENGINES = ("local", "ray")
 
@@ -163,19 +161,6 @@ class RunResult:
 
 
 @dataclass
-class Planned:
-    """A session of the run: where it comes from, its part and whether a resumed run has it."""
-
-    order: tuple[int, int]
-    session_id: str
-    key: str
-    source: str
-    source_sha256: str
-    n_utterances: int
-    done: bool = False
-
-
-@dataclass
 class Job:
     """What an engine needs to code sessions and write their parts (picklable, no model)."""
 
@@ -246,109 +231,6 @@ def _check(config: RunConfig) -> None:
             raise InputError(None, "--deidentify needs coder.deid, which this installation lacks") from None
 
 
-def read_file(path: Path, job: Job):
-    """One input file → its sessions (roles, segments) and the load report of that file."""
-    report = load_transcripts([path], fmt=job.fmt, columns=job.columns, roles=job.roles, segmenter=job.segmenter)
-    return report.sessions, report
-
-
-def deidentify(sessions: list[Session], job: Job) -> list[Session]:
-    """Sessions with identifiers replaced, when the run asks for it."""
-    if not job.deidentify or not sessions:
-        return sessions
-    from coder.deid import deidentify_sessions
-
-    clean, audit = deidentify_sessions(sessions)
-    rows = {str(r["session_id"]): r for r in audit.to_dict("records")}
-    for s in clean:  # the counts go with the session into its part, then into deid_audit.csv
-        s.meta["deid_audit"] = {k: (int(v) if isinstance(v, (int, float)) and k != "session_id" else v)
-                                for k, v in rows.get(str(s.id), {"session_id": s.id}).items()}
-    return list(clean)
-
-
-#: Utterances of the sessions read while planning that are kept for coding: a small corpus is
-#: read once; past this budget (a few MB), files are read again when their turn comes, so memory
-#: stays flat however large the corpus.
-KEEP_UTTERANCES = 20_000
-
-
-@dataclass
-class Kept:
-    """Sessions read while planning, kept (up to :data:`KEEP_UTTERANCES`) for coding."""
-
-    files: dict[str, list[Session]] = field(default_factory=dict)
-    utterances: int = 0
-
-    def add(self, path: str, sessions: list[Session]) -> None:
-        n = sum(len(s.utterances) for s in sessions)
-        if self.utterances + n <= KEEP_UTTERANCES:
-            self.files[path], self.utterances = sessions, self.utterances + n
-
-    def take(self, path: str) -> list[Session] | None:
-        return self.files.pop(path, None)
-
-
-def _plan(inputs, out: Path, job: Job, config: RunConfig, result: RunResult,
-          files: list, kept: Kept | None = None) -> list[Planned]:
-    paths: list[Path] = []
-    for item in inputs:
-        try:
-            paths += expand_paths([item], fmt=config.fmt)
-        except InputError as err:
-            result.failures.append(str(err))
-    out_abs = out.absolute()
-    paths = [p for p in paths if out_abs not in p.absolute().parents]  # never read our own outputs
-    seen: dict[str, str] = {}
-    planned: list[Planned] = []
-    for fi, path in enumerate(paths):
-        result.n_files += 1
-        sha = file_sha256(path) if path.is_file() else ""
-        files.append([str(path), sha])
-        sessions, report = read_file(path, job)
-        if kept is not None:
-            kept.add(str(path), sessions)
-        result.failures += report.failures
-        result.warnings += report.warnings
-        result.skipped += report.skipped
-        result.skipped_words += report.skipped_words
-        for si, session in enumerate(sessions):
-            if session.id in seen:
-                result.failures.append(f"{path}: session id {session.id!r} was already read from {seen[session.id]}; "
-                                       "give the files distinct names or session ids")
-                continue
-            seen[session.id] = str(path)
-            if config.shard and shard_of(session.id, config.shard[1]) != config.shard[0]:
-                continue
-            key = part_key(session.id, str(path))
-            planned.append(Planned((fi, si), session.id, key, str(path), sha, len(session.utterances),
-                                   done=config.resume and part_done(part_folder(out, key), job.settings_hash, sha)))
-    return planned
-
-
-def pending_sessions(planned: list[Planned], job: Job, kept: Kept | None = None) -> Iterator[tuple[Session, Planned]]:
-    """The sessions still to code with their plan: kept from planning, or read again."""
-    todo: dict[str, dict[int, Planned]] = {}
-    for p in planned:
-        if not p.done:
-            todo.setdefault(p.source, {})[p.order[1]] = p
-    for source, wanted in todo.items():
-        yield from pick_sessions(source, wanted, job, kept)
-
-
-def pick_sessions(source: str, wanted: dict[int, Planned], job: Job,
-                  kept: Kept | None = None) -> list[tuple[Session, Planned]]:
-    """The planned sessions of ``source`` (by index in the file), kept from planning or read
-    again, de-identified when the run asks for it; InputError when the file no longer holds them."""
-    sessions = kept.take(source) if kept is not None else None
-    if sessions is None:
-        sessions, _ = read_file(Path(source), job)
-    picked = [(s, wanted[i]) for i, s in enumerate(sessions) if i in wanted and s.id == wanted[i].session_id]
-    if len(picked) != len(wanted):
-        raise InputError(source, "changed while the run was reading it; run again with --resume")
-    coded = deidentify([s for s, _ in picked], job)
-    return list(zip(coded, (p for _, p in picked)))
-
-
 def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConfig | None = None,
                      out: str | Path) -> RunResult:
     """Read, segment, code and roll up transcripts into ``out``; resumable, shardable, parallel.
@@ -412,7 +294,7 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
     files: list[list[str]] = []
     KEPT.clear()  # analyses kept by an earlier run in this process
     kept = Kept() if config.engine == "local" else None  # Ray actors read their files themselves
-    planned = _plan(inputs, out, job, config, result, files, kept)
+    planned = plan_inputs(inputs, out, job, config, result, files, kept)
     result.session_ids = [p.session_id for p in planned]
     result.n_utterances = sum(p.n_utterances for p in planned)
     result.n_resumed = sum(p.done for p in planned)

@@ -20,7 +20,8 @@ from coder.session import Session
 from coder.tables_io import long_frame, sessions_from_frame, utterance_frame
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coder.run import Job, Kept, Planned, RunConfig
+    from coder.run import Job, RunConfig
+    from coder.run_inputs import Kept, Planned
 
 
 class ProgressLine:
@@ -109,7 +110,7 @@ def _code_in_worker(session: Session, plan: "Planned") -> int:
 def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine",
               kept: "Kept | None" = None) -> None:
     """This process (one worker) or a pool of spawned processes, sessions streamed to them."""
-    from coder.run import pending_sessions
+    from coder.run_inputs import pending_sessions
 
     threads = threads_per_worker(config.threads, config.workers)
     if config.workers == 1:
@@ -144,7 +145,7 @@ class RayCoder:
         self.clf = load_model(job, threads)
 
     def __call__(self, batch: dict) -> dict:
-        from coder.run import Planned, pick_sessions
+        from coder.run_inputs import Planned, pick_sessions
 
         keys, counts = [], []
         for text in batch["plans"]:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -196,10 +195,10 @@ def test_run_kept_sessions_and_analyses_within_budget_give_the_same_outputs(budg
                                                                               tmp_path, monkeypatch):
     """Sessions read while planning and analyses made for the tables are reused only up to a
     budget (flat memory); whatever the budget, the tables and report are those of the baseline."""
-    import coder.run as run
+    import coder.run_inputs as run_inputs
     from coder.run_parts import KEPT
 
-    monkeypatch.setattr(run, "KEEP_UTTERANCES", budget)
+    monkeypatch.setattr(run_inputs, "KEEP_UTTERANCES", budget)
     monkeypatch.setattr(KEPT, "budget", budget)
     out = tmp_path / "out"
     code_transcripts([corpus], model=saved_model, out=out)
