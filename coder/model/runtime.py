@@ -108,8 +108,8 @@ def export_onnx(model: str | Path, out: str | Path, *, quantize: bool) -> Path:
     out : path-like
         The ONNX file to write.
     quantize : bool
-        Quantise the weights of every matrix product and of the embeddings to int8
-        (dynamic quantisation, per output channel); activations stay fp32.
+        Give the encoder's linear layers int8 weights (dynamic quantisation, per output
+        channel; see ``_quantize``); activations, embeddings and attention products stay fp32.
     """
     import torch
 
