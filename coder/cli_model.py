@@ -229,7 +229,8 @@ def evaluate(
                                              "(default: the model's)."),
     threads: Optional[int] = typer.Option(None, "--threads"),
     bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast at inference where supported "
-                              "(--no-bf16 checks that it costs no accuracy)."),
+                              "(--no-bf16 checks that it costs no accuracy); with --cv, --no-bf16 also trains "
+                              "the folds in fp32 (faster on CPUs without AMX)."),
     runtime: str = typer.Option("torch", "--runtime", help="What runs the network: torch (as the model was "
                                 "validated), onnx-fp32 or onnx-int8 (what `code` uses by default)."),
 ) -> None:
@@ -266,7 +267,7 @@ def evaluate(
         fail(f"--cv needs at least 2 folds, not {cv}")
     _cross_validate(model, cv, cv_all, data, out, given, resume=resume, overwrite=overwrite,
                     train={"epochs": epochs, "threads": threads, "context_size": context_size,
-                           "max_length": max_length})
+                           "max_length": max_length, "bf16": None if bf16 else False})
 
 
 def _cross_validate(model: Optional[Path], k: int, cv_all: bool, data: Optional[Path], out: Optional[Path],

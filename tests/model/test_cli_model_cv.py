@@ -100,6 +100,7 @@ def test_cli_model_cv_resumed_after_a_kill_writes_the_uninterrupted_tables(saved
     (["--no-rewrites"], "data.include_rewrites"),
     (["--rewrite-exclude", "withdrawal"], "data.rewrite_exclude"),
     (["--context-size", "1"], "train_config.context_size"),
+    (["--no-bf16"], "train_config.bf16"),
 ])
 def test_cli_model_cv_resume_with_another_recipe_exits_2(saved_model, tiny_data, stop_before_training, tmp_path,
                                                        change, differs):
