@@ -24,7 +24,7 @@ from coder.rollup.scores import RollupConfig
 from coder.run_engines import ProgressLine
 from coder.run_output import (check_output_dir, json_hash, model_settings, prepare_output,
                               read_manifest, write_manifest)
-from coder.run_inputs import Kept, Planned, plan_inputs  # noqa: F401  (Planned: its old home)
+from coder.run_inputs import Planned, kept_sessions, plan_inputs  # noqa: F401  (Planned: its old home)
 from coder.run_parts import KEPT, PartRef, assemble, part_folder
 from coder.segment import SegmenterConfig
 
@@ -293,7 +293,7 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
               runtime=runtime, keep_analyses=config.engine == "local" and config.workers == 1)
     files: list[list[str]] = []
     KEPT.clear()  # analyses kept by an earlier run in this process
-    kept = Kept() if config.engine == "local" else None  # Ray actors read their files themselves
+    kept = kept_sessions() if config.engine == "local" else None  # Ray actors read their files themselves
     planned = plan_inputs(inputs, out, job, config, result, files, kept)
     result.session_ids = [p.session_id for p in planned]
     result.n_utterances = sum(p.n_utterances for p in planned)

@@ -21,7 +21,8 @@ from coder.tables_io import long_frame, sessions_from_frame, utterance_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from coder.run import Job, RunConfig
-    from coder.run_inputs import Kept, Planned
+    from coder.run_inputs import Planned
+    from coder.run_parts import KeptWithin
 
 
 class ProgressLine:
@@ -108,7 +109,7 @@ def _code_in_worker(session: Session, plan: "Planned") -> int:
 
 
 def run_local(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine",
-              kept: "Kept | None" = None) -> None:
+              kept: "KeptWithin | None" = None) -> None:
     """This process (one worker) or a pool of spawned processes, sessions streamed to them."""
     from coder.run_inputs import pending_sessions
 
@@ -183,7 +184,7 @@ def run_ray(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "P
 
 
 def run_engine(todo: list["Planned"], job: "Job", config: "RunConfig", progress: "ProgressLine",
-               kept: "Kept | None" = None) -> None:
+               kept: "KeptWithin | None" = None) -> None:
     """Code every planned session with the configured engine (``kept``: sessions read while planning)."""
     if config.engine == "ray":
         run_ray(todo, job, config, progress)

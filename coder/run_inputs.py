@@ -7,7 +7,7 @@ budget, so that a small corpus is read once and a large one streams with flat me
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -16,7 +16,7 @@ from coder.hashing import file_sha256
 from coder.io import expand_paths
 from coder.pipeline import load_transcripts
 from coder.run_output import part_key, shard_of
-from coder.run_parts import part_done, part_folder
+from coder.run_parts import KEEP_UTTERANCES, KeptWithin, part_done, part_folder
 from coder.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,30 +56,13 @@ def deidentify(sessions: list[Session], job: Job) -> list[Session]:
     return list(clean)
 
 
-#: Utterances of the sessions read while planning that are kept for coding: a small corpus is
-#: read once; past this budget (a few MB), files are read again when their turn comes, so memory
-#: stays flat however large the corpus.
-KEEP_UTTERANCES = 20_000
-
-
-@dataclass
-class Kept:
-    """Sessions read while planning, kept (up to :data:`KEEP_UTTERANCES`) for coding."""
-
-    files: dict[str, list[Session]] = field(default_factory=dict)
-    utterances: int = 0
-
-    def add(self, path: str, sessions: list[Session]) -> None:
-        n = sum(len(s.utterances) for s in sessions)
-        if self.utterances + n <= KEEP_UTTERANCES:
-            self.files[path], self.utterances = sessions, self.utterances + n
-
-    def take(self, path: str) -> list[Session] | None:
-        return self.files.pop(path, None)
+def kept_sessions() -> KeptWithin:
+    """Where the sessions read while planning wait to be coded (within :data:`KEEP_UTTERANCES`)."""
+    return KeptWithin(KEEP_UTTERANCES)
 
 
 def plan_inputs(inputs, out: Path, job: Job, config: RunConfig, result: RunResult,
-                files: list, kept: Kept | None = None) -> list[Planned]:
+                files: list, kept: KeptWithin | None = None) -> list[Planned]:
     """Every session of ``inputs`` in order, with its part, hash and resume state; failures go to ``result``."""
     paths: list[Path] = []
     for item in inputs:
@@ -97,7 +80,7 @@ def plan_inputs(inputs, out: Path, job: Job, config: RunConfig, result: RunResul
         files.append([str(path), sha])
         sessions, report = read_file(path, job)
         if kept is not None:
-            kept.add(str(path), sessions)
+            kept.add(str(path), sessions, sum(len(s.utterances) for s in sessions))
         result.failures += report.failures
         result.warnings += report.warnings
         result.skipped += report.skipped
@@ -116,7 +99,7 @@ def plan_inputs(inputs, out: Path, job: Job, config: RunConfig, result: RunResul
     return planned
 
 
-def pending_sessions(planned: list[Planned], job: Job, kept: Kept | None = None) -> Iterator[tuple[Session, Planned]]:
+def pending_sessions(planned: list[Planned], job: Job, kept: KeptWithin | None = None) -> Iterator[tuple[Session, Planned]]:
     """The sessions still to code with their plan: kept from planning, or read again."""
     todo: dict[str, dict[int, Planned]] = {}
     for p in planned:
@@ -127,7 +110,7 @@ def pending_sessions(planned: list[Planned], job: Job, kept: Kept | None = None)
 
 
 def pick_sessions(source: str, wanted: dict[int, Planned], job: Job,
-                  kept: Kept | None = None) -> list[tuple[Session, Planned]]:
+                  kept: KeptWithin | None = None) -> list[tuple[Session, Planned]]:
     """The planned sessions of ``source`` (by index in the file), kept from planning or read
     again, de-identified when the run asks for it; InputError when the file no longer holds them."""
     sessions = kept.take(source) if kept is not None else None

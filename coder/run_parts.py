@@ -62,19 +62,22 @@ def part_done(folder: Path, settings_hash: str, source_sha256: str) -> bool:
     return info.get("settings_hash") == settings_hash and info.get("source_sha256") == source_sha256
 
 
-class KeptAnalyses:
-    """Session analyses made for the tables, kept (up to ``budget`` utterances) for the report.
+#: Utterances of sessions (or of their analyses) a run keeps in memory to save work: a small
+#: corpus is read once and analysed once; past this budget (a few MB) the work is done again
+#: when needed, so memory stays flat however large the corpus.
+KEEP_UTTERANCES = 20_000
 
-    In a one-process run the report's pages then need no second analysis of those sessions;
-    past the budget, pages analyse their session again, so memory stays flat.
-    """
 
-    def __init__(self, budget: int = 20_000):
+class KeptWithin:
+    """Values kept by key while their utterances fit ``budget`` (sessions read while planning,
+    analyses made for the tables), each taken once."""
+
+    def __init__(self, budget: int = KEEP_UTTERANCES):
         self.budget, self.utterances, self.items = budget, 0, {}
 
-    def add(self, key: str, analysis, n_utterances: int) -> None:
+    def add(self, key: str, value, n_utterances: int) -> None:
         if self.utterances + n_utterances <= self.budget:
-            self.items[key], self.utterances = analysis, self.utterances + n_utterances
+            self.items[key], self.utterances = value, self.utterances + n_utterances
 
     def take(self, key: str):
         return self.items.pop(key, None)
@@ -85,7 +88,7 @@ class KeptAnalyses:
 
 
 #: The analyses kept in this process (filled by ``code_one`` when the run asks, read by :func:`assemble`).
-KEPT = KeptAnalyses()
+KEPT = KeptWithin()
 
 
 def roll_up_session(session: Session, config: RollupConfig | None = None, *,

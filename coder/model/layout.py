@@ -24,6 +24,8 @@ FAMILIES = FAMILY_LABELS
 #: whose sixth class ("other") is everything else (see ``coder.model.network``).
 BEHAVIOURS = ("question_open", "question_closed", "reflection_simple", "reflection_complex", "information")
 THERAPIST, CLIENT, OTHER = 0, 1, 2
+#: Index of the behaviour head's "none of the five" class.
+OTHER_BEHAVIOUR = 5
 ROLE_IDS = {"therapist": THERAPIST, "client": CLIENT, "other": OTHER}
 
 

@@ -25,10 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from coder.model.bert import Linear
-from coder.model.layout import CLIENT, THERAPIST, Layout
-
-#: Index of the behaviour head's "none of the five" class.
-OTHER_BEHAVIOUR = 5
+from coder.model.layout import CLIENT, OTHER_BEHAVIOUR, THERAPIST, Layout
 
 
 class MultiTaskNetwork(nn.Module):

@@ -37,7 +37,7 @@ from coder.model.calibration import Calibrator
 from coder.model.config import available_cores
 from coder.model.encoder import load_tokenizer
 from coder.model.inputs import collate_arrays, length_batches
-from coder.model.layout import CLIENT, THERAPIST, Layout
+from coder.model.layout import CLIENT, OTHER_BEHAVIOUR, THERAPIST, Layout
 from coder.model.predictor import WEIGHTS, ModelError, Predictor, read_model_folder
 
 log = logging.getLogger("coder")
@@ -48,9 +48,6 @@ RUNTIMES = ("auto", "onnx-int8", "onnx-fp32", "torch")
 EXPORT_FORMAT = 3
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("therapist", "talk", "client", "behaviour")
-#: Index of the behaviour head's "none of the five" class (as ``coder.model.network``).
-OTHER_BEHAVIOUR = 5
-
 
 def onnx_available() -> bool:
     """True when onnxruntime can be imported."""
