@@ -164,13 +164,18 @@ def train(
     corpus = _build_corpus(data, context_size, options)
     err.print(f"training on {len(corpus['train'])} examples (validation {len(corpus['validation'])})", markup=False)
     t0 = time.perf_counter()
+    checkpoint = out / ".checkpoints" / "train.pt"  # the same command after a kill resumes at the last epoch
     try:
-        clf = UtteranceClassifier(cfg, version=out.name).fit(corpus["train"], corpus["validation"])
+        clf = UtteranceClassifier(cfg, version=out.name).fit(corpus["train"], corpus["validation"],
+                                                             checkpoint=checkpoint)
     except EncoderError as e:
         err.print(str(e), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     clf.save(out)
     _record_data_options(out, options)
+    checkpoint.unlink(missing_ok=True)
+    if clf.resumed_after_:
+        err.print(f"resumed after epoch {clf.resumed_after_} from {checkpoint}", markup=False)
     for h in clf.history_:
         err.print(f"epoch {h['epoch']}: loss {h['train_loss']:.4f}, validation macro-F1 "
                   f"{h.get('val_macro_f1', float('nan')):.3f}, {h['train_seconds']:.0f} s "
@@ -316,7 +321,8 @@ def _cross_validate(model: Optional[Path], k: int, cv_all: bool, data: Optional[
         _report_fold(fold, result)
 
     result = cross_validate(records, folds, lambda: UtteranceClassifier(cfg), extra_train=extra,
-                            validation_share=VALIDATION_SHARE, seed=cfg.seed, on_fold=kept, done=done)
+                            validation_share=VALIDATION_SHARE, seed=cfg.seed, on_fold=kept, done=done,
+                            checkpoints=store.checkpoints if store is not None else None)
     pd.set_option("display.width", 160)
     typer.echo("== per code: mean and sd over folds ==")
     typer.echo(result.per_code.to_string(float_format=lambda v: f"{v:.3f}"))

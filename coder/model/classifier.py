@@ -21,6 +21,7 @@ import torch
 from coder import __version__
 from coder.model.config import TrainConfig, available_cores, bf16_supported, seed_everything
 from coder.metrics import f1, macro_f1
+from coder.model import checkpoint as ckpt
 from coder.model.calibration import Calibrator
 from coder.model.encoder import MINILM_SHA256, PACKAGED, load_encoder
 from coder.model.inputs import collate, encode, length_batches, record_examples
@@ -68,7 +69,8 @@ class UtteranceClassifier(Predictor):
             raise RuntimeError("this UtteranceClassifier is not fitted: call fit() or coder.model.load()")
 
     # ----------------------------------------------------------------------------- training
-    def fit(self, train: Iterable[dict], validation: Iterable[dict] | None = None) -> "UtteranceClassifier":
+    def fit(self, train: Iterable[dict], validation: Iterable[dict] | None = None, *,
+            checkpoint: str | Path | None = None) -> "UtteranceClassifier":
         """Fine-tune the encoder and heads; calibrate and tune thresholds on ``validation``.
 
         Parameters
@@ -77,11 +79,16 @@ class UtteranceClassifier(Predictor):
             Corpus examples (``coder.data.build``): ``text``, ``role``, ``context``, ``labels``
             and ``label_mask`` over ``ALL_CODES``. Validation drives early stopping,
             calibration and thresholds; the test split must never be passed here.
+        checkpoint : path-like, optional
+            A file for the training state after each epoch (``coder.model.checkpoint``). When it
+            holds a state of the same settings and examples, training resumes after its last
+            epoch and ends with the weights an uninterrupted fit gives. The caller removes it.
 
         Returns
         -------
         UtteranceClassifier
-            self, with ``network_``, ``tokenizer_``, ``layout_``, ``calibrator_``, ``history_``.
+            self, with ``network_``, ``tokenizer_``, ``layout_``, ``calibrator_``, ``history_`` and
+            ``resumed_after_`` (the epochs taken from ``checkpoint``; 0 when trained from the start).
         """
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -103,10 +110,23 @@ class UtteranceClassifier(Predictor):
         val_y, val_m = lay.arrays(val_rec)
         optimizer, scheduler = self._optimizer(len(train_x))
         self.history_ = []
-        best, best_state, stale = -1.0, None, 0
+        best, best_state, stale, stopped, first = -1.0, None, 0, False, 1
+        key = ckpt.training_key(cfg, *_token_arrays(train_x), y, m, *_token_arrays(val_x), val_y, val_m)
+        state = ckpt.load(checkpoint, key) if checkpoint is not None else None
+        self.resumed_after_ = state.epoch if state is not None else 0
+        if state is not None:
+            self.network_.load_state_dict(state.network)
+            optimizer.load_state_dict(state.optimizer)
+            scheduler.load_state_dict(state.scheduler)
+            ckpt.set_rng_states(state.rng)
+            self.history_ = list(state.history)
+            best, best_state, stale, stopped, first = (state.best, state.best_state, state.stale, state.stopped,
+                                                       state.epoch + 1)
         columns = (TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn())
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(first, cfg.epochs + 1):
+            if stopped:
+                break
             self.network_.train()
             batches = length_batches(train_x.lengths, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch)
             t0, total, seen = time.perf_counter(), 0.0, 0
@@ -131,14 +151,16 @@ class UtteranceClassifier(Predictor):
             if val_x is not None:
                 record["val_macro_f1"] = self._validation_f1(val_x, val_y, val_m)
             self.history_.append(record)
-            if val_x is None:
-                continue
-            if record["val_macro_f1"] > best + 1e-6:
-                best, stale, best_state = record["val_macro_f1"], 0, copy.deepcopy(self.network_.state_dict())
-            else:
-                stale += 1
-                if stale > cfg.patience:
-                    break
+            if val_x is not None:
+                if record["val_macro_f1"] > best + 1e-6:
+                    best, stale, best_state = record["val_macro_f1"], 0, copy.deepcopy(self.network_.state_dict())
+                else:
+                    stale += 1
+                    stopped = stale > cfg.patience
+            if checkpoint is not None:
+                ckpt.save(ckpt.TrainingState(epoch, self.network_.state_dict(), optimizer.state_dict(),
+                                             scheduler.state_dict(), self.history_, best, best_state, stale,
+                                             stopped, ckpt.rng_states()), checkpoint, key)
         if best_state is not None:
             self.network_.load_state_dict(best_state)
         self._round_to_fp16()
@@ -324,3 +346,13 @@ class UtteranceClassifier(Predictor):
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _token_arrays(x) -> tuple[np.ndarray, ...]:
+    """Encoded inputs as flat arrays (for :func:`coder.model.checkpoint.training_key`); none for None."""
+    if x is None:
+        return ()
+    lengths = np.array([len(ids) for ids in x.input_ids], dtype=np.int64)
+    flat = np.fromiter((t for ids in x.input_ids for t in ids), dtype=np.int64, count=int(lengths.sum()))
+    kinds = np.fromiter((t for ids in x.token_type_ids for t in ids), dtype=np.int64, count=int(lengths.sum()))
+    return lengths, flat, kinds, np.asarray(x.roles, dtype=np.int64)

@@ -13,6 +13,10 @@ Files in the output folder:
     when all four exist and its summary names this recipe's hash.
 :data:`TABLES`
     The cross-validation tables, written at the end.
+``.checkpoints/fold{k}.pt``
+    The training state of a fold still training, after each finished epoch
+    (``coder.model.checkpoint``), so a kill loses at most one epoch; removed once the fold is
+    kept. Not for version control (``.gitignore``).
 
 A stored fold reads back exactly (floats in their shortest round-trip form, ids as text), and
 the tables always come from :func:`coder.model.evaluate.combine_folds`, so a run assembled from
@@ -24,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -36,6 +41,8 @@ from coder.scheme import SCHEME_VERSION
 from coder.tables_io import atomic_writer, write_text
 
 RECIPE_FILE = "cv_recipe.json"
+#: The folder, inside a cross-validation's, of per-epoch checkpoints of folds still training.
+CHECKPOINTS = ".checkpoints"
 #: The files of one fold, after ``cv_fold{k}_``.
 FOLD_PARTS = ("per_code.csv", "confusion.csv", "predictions.csv", "summary.json")
 #: The final tables.
@@ -130,6 +137,7 @@ def prepare_folder(folder: str | Path, *, resume: bool, overwrite: bool) -> bool
     if overwrite:
         for path in files:
             path.unlink()
+        shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
         return False
     if not files:
         return False
@@ -176,6 +184,11 @@ class FoldStore:
                                        "recipes are never mixed: give another folder, or --overwrite")
             return
         write_text(json.dumps(self.recipe, indent=2) + "\n", path)
+
+    @property
+    def checkpoints(self) -> Path:
+        """The folder of per-epoch checkpoints of folds still training (:data:`CHECKPOINTS`)."""
+        return self.folder / CHECKPOINTS
 
     def paths(self, fold: int) -> dict[str, Path]:
         """Fold ``fold``'s files, by part (:data:`FOLD_PARTS`)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -230,7 +231,8 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
                    make_model: Callable[[], object], *, extra_train: Sequence[dict] = (),
                    validation_share: float = 0.15, seed: int = 13,
                    on_fold: Callable[[int, Evaluation], None] | None = None,
-                   done: Mapping[int, Evaluation] | None = None) -> CrossValidation:
+                   done: Mapping[int, Evaluation] | None = None,
+                   checkpoints: str | Path | None = None) -> CrossValidation:
     """Transcript-level cross-validation: train per fold, score the held-out transcripts.
 
     In each fold a seeded share of the *fit* transcripts is held back as validation (early
@@ -257,6 +259,9 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
     done : mapping of int to Evaluation, optional
         Folds already scored by an earlier run of the same recipe
         (``coder.model.cv_store.FoldStore.completed``): taken as they are, not retrained.
+    checkpoints : path-like, optional
+        A folder for per-epoch training checkpoints (``fold<k>.pt``), so a fold killed mid-way
+        resumes at its last finished epoch; each is removed once its fold is kept by ``on_fold``.
     """
     records = [dict(r) for r in records]
     done = done or {}
@@ -267,8 +272,13 @@ def cross_validate(records: Sequence[dict], folds: Sequence[tuple[Sequence[str],
             continue
         train, val, test = fold_sets(records, fit_ids, held_ids, k, extra_train=extra_train,
                                      validation_share=validation_share, seed=seed)
-        result = evaluate(make_model().fit(train, val), test)
+        checkpoint = Path(checkpoints) / f"fold{k}.pt" if checkpoints is not None else None
+        model = make_model()
+        result = evaluate(model.fit(train, val) if checkpoint is None else model.fit(train, val, checkpoint=checkpoint),
+                          test)
         if on_fold:
             on_fold(k, result)
+        if checkpoint is not None:
+            checkpoint.unlink(missing_ok=True)
         evaluations.append(result)
     return combine_folds(evaluations)

@@ -64,6 +64,30 @@ def test_cli_model_code_bad_file_reported_and_skipped(saved_model, tmp_path):
 
 
 @needs_annomi
+def test_cli_model_train_killed_resumes_at_its_last_epoch(tiny_encoder_dir, tmp_path, monkeypatch):
+    from coder.model import checkpoint
+
+    out = tmp_path / "models" / "smoke"
+    args = ["train", "--out", str(out), "--encoder", str(tiny_encoder_dir), "--epochs", "2", "--patience", "5",
+            "--limit", "48", "--no-welivita", "--max-length", "48"]
+    real = checkpoint.save
+
+    def save_then_die(state, path, key):
+        real(state, path, key)
+        raise SystemExit(137)  # stands for a kill right after epoch 1's checkpoint
+
+    monkeypatch.setattr(checkpoint, "save", save_then_die)
+    assert runner.invoke(app, args).exit_code == 137
+    assert (out / ".checkpoints" / "train.pt").is_file() and not (out / "model.safetensors").exists()
+    monkeypatch.setattr(checkpoint, "save", real)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"resumed after epoch 1 from {out / '.checkpoints' / 'train.pt'}" in result.output
+    assert "epoch 1: loss" in result.output and "epoch 2: loss" in result.output
+    assert (out / "model.safetensors").is_file() and not (out / ".checkpoints" / "train.pt").exists()
+
+
+@needs_annomi
 def test_cli_model_train_then_evaluate(tiny_encoder_dir, tmp_path):
     out = tmp_path / "models" / "smoke"
     args = ["train", "--out", str(out), "--encoder", str(tiny_encoder_dir), "--epochs", "1", "--limit", "64",
@@ -71,6 +95,7 @@ def test_cli_model_train_then_evaluate(tiny_encoder_dir, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (out / "model.safetensors").is_file() and "epoch 1: loss" in result.output
+    assert not (out / ".checkpoints" / "train.pt").exists() and "resumed" not in result.output
     result = runner.invoke(app, ["evaluate", "--model", str(out), "--split", "validation", "--out", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     for heading in ("per code", "macro averages per family", "confusion", "annomi_fine_macro_f1"):

@@ -79,6 +79,8 @@ def test_cv_store_prepare_folder_protects_an_earlier_run(tmp_path):
     assert prepare_folder(tmp_path / "new", resume=False, overwrite=False) is False
     (tmp_path / "cv_fold0_per_code.csv").write_text("code\n")
     (tmp_path / "per_code.csv").write_text("not ours\n")
+    (tmp_path / ".checkpoints").mkdir()
+    (tmp_path / ".checkpoints" / "fold1.pt").write_bytes(b"state")
     with pytest.raises(InputError, match="--resume continues it"):
         prepare_folder(tmp_path, resume=False, overwrite=False)
     with pytest.raises(InputError, match="no cv_recipe.json"):
@@ -88,4 +90,5 @@ def test_cv_store_prepare_folder_protects_an_earlier_run(tmp_path):
     assert prepare_folder(tmp_path, resume=False, overwrite=True) is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["per_code.csv"]  # only the CV's files go
     FoldStore(tmp_path, _recipe()).start()
+    assert FoldStore(tmp_path, _recipe()).checkpoints == tmp_path / ".checkpoints"
     assert prepare_folder(tmp_path, resume=True, overwrite=False) is True
