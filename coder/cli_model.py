@@ -97,6 +97,9 @@ REWRITE_EXCLUDE_HELP = ("Leave out the rewrite groups whose target is this code 
                         "comma-separated), e.g. withdrawal.")
 #: Share of each fold's fit transcripts held back for validation (early stopping, thresholds).
 VALIDATION_SHARE = 0.15
+ATTENTION_DROPOUT_HELP = ("Dropout on attention probabilities in training (default: the encoder's, 0.1); 0 "
+                          "lets torch use its fused attention kernel, faster on CPU.")
+FUSED_HELP = "torch's fused AdamW kernel (the same update up to rounding; faster on CPU)."
 RECODE_HELP = "Withdrawal codes from the guideline-1.1 recode (the default) or, --no-recode, the first pass."
 
 
@@ -115,6 +118,8 @@ def train(
     seed: int = typer.Option(13, "--seed"),
     patience: int = typer.Option(1, "--patience"),
     bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast where the CPU supports it."),
+    attention_dropout: Optional[float] = typer.Option(None, "--attention-dropout", help=ATTENTION_DROPOUT_HELP),
+    fused_adamw: bool = typer.Option(False, "--fused-adamw/--no-fused-adamw", help=FUSED_HELP),
     threads: Optional[int] = typer.Option(None, "--threads"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Train on a seeded random N examples (smoke runs)."),
     welivita: bool = typer.Option(True, "--welivita/--no-welivita", help="Add the Welivita forum data (train only)."),
@@ -160,7 +165,8 @@ def train(
 
     cfg = TrainConfig(encoder=str(encoder) if encoder else None, epochs=epochs, batch_size=batch_size, lr=lr,
                       head_lr=head_lr, context_size=context_size, max_length=max_length, seed=seed,
-                      patience=patience, bf16=bf16, threads=threads, max_train_examples=limit)
+                      patience=patience, bf16=bf16, threads=threads, max_train_examples=limit,
+                      attention_dropout=attention_dropout, fused_optimizer=fused_adamw)
     corpus = _build_corpus(data, context_size, options)
     err.print(f"training on {len(corpus['train'])} examples (validation {len(corpus['validation'])})", markup=False)
     t0 = time.perf_counter()
@@ -232,6 +238,10 @@ def evaluate(
                                                "context (default: the model's)."),
     max_length: Optional[int] = typer.Option(None, "--max-length", help="With --cv: longest input in tokens "
                                              "(default: the model's)."),
+    attention_dropout: Optional[float] = typer.Option(None, "--attention-dropout", help="With --cv: "
+                                                      + ATTENTION_DROPOUT_HELP),
+    fused_adamw: Optional[bool] = typer.Option(None, "--fused-adamw/--no-fused-adamw", help="With --cv: " + FUSED_HELP
+                                               + " Default: as the model was trained."),
     threads: Optional[int] = typer.Option(None, "--threads"),
     bf16: bool = typer.Option(True, "--bf16/--no-bf16", help="bf16 autocast at inference where supported "
                               "(--no-bf16 checks that it costs no accuracy); with --cv, --no-bf16 also trains "
@@ -272,7 +282,8 @@ def evaluate(
         fail(f"--cv needs at least 2 folds, not {cv}")
     _cross_validate(model, cv, cv_all, data, out, given, resume=resume, overwrite=overwrite,
                     train={"epochs": epochs, "threads": threads, "context_size": context_size,
-                           "max_length": max_length, "bf16": None if bf16 else False})
+                           "max_length": max_length, "bf16": None if bf16 else False,
+                           "attention_dropout": attention_dropout, "fused_optimizer": fused_adamw})
 
 
 def _cross_validate(model: Optional[Path], k: int, cv_all: bool, data: Optional[Path], out: Optional[Path],

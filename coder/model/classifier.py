@@ -183,6 +183,10 @@ class UtteranceClassifier(Predictor):
         seed_everything(cfg.seed)
         self.network_ = MultiTaskNetwork(encoder, self.layout_, cfg.dropout, cfg.pooling,
                                          behaviour=cfg.behaviour_head).eval()
+        if cfg.attention_dropout is not None:
+            for module in self.network_.modules():
+                if hasattr(module, "dropout_p"):  # coder.model.bert's self-attention
+                    module.dropout_p = cfg.attention_dropout
         self.calibrator_ = Calibrator(behaviours=self._behaviours())
         self.history_ = []
         return self
@@ -212,7 +216,7 @@ class UtteranceClassifier(Predictor):
             {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
             {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
             {"params": heads, "lr": cfg.head_lr, "weight_decay": cfg.weight_decay},
-        ])
+        ], fused=True if cfg.fused_optimizer else None)
         steps = max(1, cfg.epochs * -(-n_train // cfg.batch_size))
         warmup = max(1, int(steps * cfg.warmup_ratio))
 

@@ -65,6 +65,15 @@ class TrainConfig:
         Codes trained only as their family (``harmful``, ``withdrawal``, ``confrontation``);
         None = the corpus's reliability plan (``coder.data.build.TRAINING_MERGES``), ``{}`` =
         every code on its own.
+    attention_dropout : float or None
+        Dropout on the encoder's attention probabilities in training; None keeps the encoder's
+        own (0.1 for MiniLM). 0 lets torch run its fused attention kernel in training too.
+    fused_optimizer : bool
+        torch's fused AdamW kernel (the same update up to float rounding).
+
+    With ``attention_dropout=0`` and ``fused_optimizer=True`` a training step on AnnoMI-length
+    input with 4 context utterances took 0.77 s against 1.15–1.31 s on the 2-core AVX-512 machine
+    (2026-12-03); the defaults stay those the earlier models were trained with.
     """
 
     encoder: str | None = None
@@ -91,6 +100,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     behaviour_head: bool = True
     merges: dict[str, str] | None = None
+    attention_dropout: float | None = None
+    fused_optimizer: bool = False
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":

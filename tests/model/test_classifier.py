@@ -160,3 +160,18 @@ def test_classifier_bf16_falls_back_to_fp32(tiny_config, monkeypatch):
 def test_classifier_unfitted_raises(mini):
     with pytest.raises(RuntimeError, match="not fitted"):
         UtteranceClassifier().predict_proba(mini)
+
+
+def test_classifier_attention_dropout_and_fused_optimizer_options(tiny_config):
+    from dataclasses import replace
+
+    default = UtteranceClassifier.untrained(tiny_config, progress=False)
+    assert {m.dropout_p for m in default.network_.modules() if hasattr(m, "dropout_p")} == {0.1}
+    assert default._optimizer(10)[0].defaults["fused"] is None
+    fast = UtteranceClassifier.untrained(replace(tiny_config, attention_dropout=0.0, fused_optimizer=True),
+                                         progress=False)
+    assert {m.dropout_p for m in fast.network_.modules() if hasattr(m, "dropout_p")} == {0.0}
+    assert fast._optimizer(10)[0].defaults["fused"] is True
+    model = UtteranceClassifier(replace(tiny_config, attention_dropout=0.0, fused_optimizer=True, epochs=2),
+                                progress=False).fit(corpus(3, "train"), corpus(1, "val"))
+    assert [h["epoch"] for h in model.history_] == [1, 2] and np.isfinite(model.history_[-1]["train_loss"])

@@ -101,6 +101,8 @@ def test_cli_model_cv_resumed_after_a_kill_writes_the_uninterrupted_tables(saved
     (["--rewrite-exclude", "withdrawal"], "data.rewrite_exclude"),
     (["--context-size", "1"], "train_config.context_size"),
     (["--no-bf16"], "train_config.bf16"),
+    (["--attention-dropout", "0"], "train_config.attention_dropout"),
+    (["--fused-adamw"], "train_config.fused_optimizer"),
 ])
 def test_cli_model_cv_resume_with_another_recipe_exits_2(saved_model, tiny_data, stop_before_training, tmp_path,
                                                        change, differs):
