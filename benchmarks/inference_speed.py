@@ -50,6 +50,7 @@ from _speed_parts import (
     annomi_sessions,
     batches_for,
     bf16_units,
+    compile_package,
     end_to_end,
     first_use,
     int8_units,
@@ -263,6 +264,7 @@ def main() -> None:
                                         or 0, layout=pred.layout_, threads=args.threads, batch_size=args.batch_size)
         print(json.dumps(onnx_stages, indent=1), flush=True)
 
+    bytecode = compile_package()
     start = startup(args.model, "auto", args.threads, args.process_repeats)
     start_torch = startup(args.model, "torch", args.threads, args.process_repeats)
     print(json.dumps({"startup": start, "startup_torch": start_torch}), flush=True)
@@ -306,6 +308,7 @@ def main() -> None:
                                       "share_of_bf16_bound")},
         "stages": stages,
         "onnx_stages": onnx_stages,
+        "package_bytecode": bytecode,
         "startup_to_first_batch": start,
         "startup_to_first_batch_torch": start_torch,
         "first_use_onnx_build": built,
@@ -325,7 +328,7 @@ def main() -> None:
           f"bound ({bound['bf16']:.2f} TFLOP/s){where}; best {best['runtime']} {best['utterances_per_s']:.0f} utt/s; start-up "
           f"{start['seconds']:.2f} s (torch imported: {'yes' if start['torch_imported'] else 'no'}; --runtime torch "
           f"{start_torch['seconds']:.2f} s); end to end {e2e['seconds']:.2f} s (--runtime torch {e2e_torch['seconds']:.2f}"
-          f" s){first} → {shown}")
+          f" s; median {e2e['median_seconds']:.2f} s){first} → {shown}")
 
 
 if __name__ == "__main__":

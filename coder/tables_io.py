@@ -13,6 +13,7 @@ scores only as its family. ``codes_long.csv`` is :data:`coder.frames.LONG_COLUMN
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -23,8 +24,8 @@ from typing import Iterable, Iterator, Sequence
 import pandas as pd
 
 from coder.errors import InputError
-from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, sessions_to_frame, to_long
-from coder.scheme import ALL_CODES
+from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, sessions_to_frame
+from coder.scheme import ALL_CODES, codes_for_role
 from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 from coder.session import Session
 
@@ -139,15 +140,17 @@ def long_frame(coded: Sequence[Session], coder_id: str) -> pd.DataFrame:
 
     Codes the model scores only as their family have no rows of their own.
     """
-    coded = list(coded)
-    base = to_long(coded, coder_id, dense=True).dropna(subset=["score"])
-    extra = [(u.session_id, u.utterance_id, coder_id, name, float(p))
-             for s in coded for u in s.utterances for name, p in u.meta.get("proba", {}).items()
-             if name in FAMILY_LABELS]
-    table = pd.concat([base, pd.DataFrame(extra, columns=LONG_COLUMNS)], ignore_index=True).round({"score": 4})
-    order = {(u.session_id, u.utterance_id): i for i, u in enumerate(u for s in coded for u in s.utterances)}
-    table["_o"] = [order[(s, u)] for s, u in zip(table.session_id, table.utterance_id)]
-    return table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+    rows = []
+    for s in coded:
+        for u in s.utterances:
+            assigned, scores = set(u.codes), u.meta.get("proba") or {}
+            for code in codes_for_role(u.role):  # as ``frames.to_long(dense=True)``, unscored rows left out
+                score = float(scores.get(code, 1.0 if code in assigned else 0.0))
+                if not math.isnan(score):
+                    rows.append((u.session_id, u.utterance_id, coder_id, code, score))
+            rows += [(u.session_id, u.utterance_id, coder_id, name, float(p)) for name, p in scores.items()
+                     if name in FAMILY_LABELS]
+    return pd.DataFrame(rows, columns=LONG_COLUMNS).round({"score": 4})
 
 
 def coded_frame(sessions: Sequence[Session]) -> pd.DataFrame:

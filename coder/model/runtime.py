@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from coder.cache import cache_dir
 from coder.hashing import file_sha256
 from coder.model.calibration import Calibrator
 from coder.model.config import available_cores
@@ -64,14 +65,6 @@ def resolve_runtime(runtime: str | None) -> str:
     if runtime.startswith("onnx") and not onnx_available():
         raise ValueError(f"--runtime {runtime} needs onnxruntime (pip install onnxruntime), or use --runtime torch")
     return runtime
-
-
-def cache_dir() -> Path:
-    """Where derived runtime files are kept (see the module docstring)."""
-    if os.environ.get("ALLIANCE_CODER_CACHE"):
-        return Path(os.environ["ALLIANCE_CODER_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "alliance-coder"
 
 
 def onnx_path(model: str | Path, runtime: str) -> Path:
