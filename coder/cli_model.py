@@ -8,6 +8,7 @@ the other commands stay fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -180,6 +181,8 @@ def train(
     clf.save(out)
     _record_data_options(out, options)
     checkpoint.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        checkpoint.parent.rmdir()  # only when empty
     if clf.resumed_after_:
         err.print(f"resumed after epoch {clf.resumed_after_} from {checkpoint}", markup=False)
     for h in clf.history_:
