@@ -7,9 +7,10 @@ average precision against the corpus labels (``coder.model.decisions.read_cv_pre
 same labels for every run, e.g. the guideline-1.1 withdrawal recode), and talk type as the
 macro-F1 of the argmax. Paired by fold, so a difference is one of recipe, not of transcripts.
 
-Run: ``.venv/bin/python benchmarks/recipe_compare.py NAME=PREDICTIONS.csv ... [--json OUT]``, each
-``PREDICTIONS.csv`` a ``cv_predictions.csv`` or ``cv_fold{k}_predictions.csv`` of
-``alliance-coder evaluate --cv 5 --cv-all`` with the same folds (seed 13). Result:
+Run: ``.venv/bin/python benchmarks/recipe_compare.py NAME=PREDICTIONS.csv[,MORE.csv] ... [--json OUT]``,
+each ``PREDICTIONS.csv`` a ``cv_predictions.csv`` or ``cv_fold{k}_predictions.csv`` of
+``alliance-coder evaluate --cv 5 --cv-all`` with the same folds (seed 13); a run's files are
+joined (e.g. the finished folds of a cross-validation still running). Result:
 ``benchmarks/results/recipe_compare.json``.
 """
 
@@ -59,17 +60,24 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="NAME=path/to/predictions.csv")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "recipe_compare.json")
     args = parser.parse_args()
-    runs = dict(item.split("=", 1) for item in args.runs)
+    runs = {name: paths.split(",") for name, paths in (item.split("=", 1) for item in args.runs)}
+    import tempfile
+
     import pandas as pd
 
-    folds = None
-    for path in runs.values():
-        these = set(pd.read_csv(path, usecols=["fold"])["fold"].unique().tolist())
-        folds = these if folds is None else folds & these
-    folds = sorted(int(f) for f in folds)
-    if not folds:
-        raise SystemExit("the runs share no fold")
-    result = {name: scores(Path(path), folds) for name, path in runs.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        joined = {}
+        for name, paths in runs.items():
+            joined[name] = Path(tmp) / f"{len(joined)}.csv"
+            pd.concat([pd.read_csv(p, dtype=str) for p in paths]).to_csv(joined[name], index=False)
+        folds = None
+        for path in joined.values():
+            these = set(pd.read_csv(path, usecols=["fold"])["fold"].unique().tolist())
+            folds = these if folds is None else folds & these
+        folds = sorted(int(f) for f in folds)
+        if not folds:
+            raise SystemExit("the runs share no fold")
+        result = {name: scores(path, folds) for name, path in joined.items()}
     names = list(runs)
     targets = [t for t in result[names[0]] if t != "talk_type_argmax" and all(t in result[n] for n in names)]
     print(f"folds {folds}")
@@ -84,8 +92,8 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%d"), "what": __doc__.splitlines()[0], "folds": folds,
-        "runs": {n: str(Path(p).resolve().relative_to(ROOT)) if Path(p).resolve().is_relative_to(ROOT) else p
-                 for n, p in runs.items()},
+        "runs": {n: [str(Path(p).resolve().relative_to(ROOT)) if Path(p).resolve().is_relative_to(ROOT) else p
+                     for p in paths] for n, paths in runs.items()},
         "min_positives": MIN_POSITIVES, "mean_average_precision": means, "per_run": result}, indent=2) + "\n",
         encoding="utf-8")
 
