@@ -69,15 +69,16 @@ def to_long(sessions: list[Session], coder_id: str, *, dense: bool = True) -> pd
         True writes every code the utterance's role allows, 1 for assigned and 0 for not, so
         that "reviewed, not present" differs from "not coded"; False writes assigned codes only.
     """
-    rows = []
-    for s in sessions:
-        for u in s.utterances:
-            assigned = set(u.codes)
-            scores = u.meta.get("proba") or {}
-            for code in codes_for_role(u.role) if dense else u.codes:
-                score = scores.get(code, 1.0 if code in assigned else 0.0)
-                rows.append((u.session_id, u.utterance_id, coder_id, code, float(score)))
+    rows = [row for s in sessions for u in s.utterances for row in long_rows(u, coder_id, dense=dense)]
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+
+def long_rows(u: Utterance, coder_id: str, *, dense: bool = True) -> list[tuple]:
+    """One utterance's rows of the long table (:func:`to_long`): its probability where it has
+    one, else 1 for an assigned code and 0 for one not assigned."""
+    assigned, scores = set(u.codes), u.meta.get("proba") or {}
+    return [(u.session_id, u.utterance_id, coder_id, code, float(scores.get(code, 1.0 if code in assigned else 0.0)))
+            for code in (codes_for_role(u.role) if dense else u.codes)]
 
 
 def from_long(long: pd.DataFrame, sessions: list[Session], coder_id: str, *, threshold: float = 0.5) -> list[Session]:

@@ -24,8 +24,8 @@ from typing import Iterable, Iterator, Sequence
 import pandas as pd
 
 from coder.errors import InputError
-from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, sessions_to_frame
-from coder.scheme import ALL_CODES, codes_for_role
+from coder.frames import LONG_COLUMNS, UTTERANCE_COLUMNS, frame_to_sessions, long_rows, sessions_to_frame
+from coder.scheme import ALL_CODES
 from coder.scheme import FAMILY_LABELS as SCHEME_FAMILY_LABELS
 from coder.session import Session
 
@@ -143,13 +143,9 @@ def long_frame(coded: Sequence[Session], coder_id: str) -> pd.DataFrame:
     rows = []
     for s in coded:
         for u in s.utterances:
-            assigned, scores = set(u.codes), u.meta.get("proba") or {}
-            for code in codes_for_role(u.role):  # as ``frames.to_long(dense=True)``, unscored rows left out
-                score = float(scores.get(code, 1.0 if code in assigned else 0.0))
-                if not math.isnan(score):
-                    rows.append((u.session_id, u.utterance_id, coder_id, code, score))
-            rows += [(u.session_id, u.utterance_id, coder_id, name, float(p)) for name, p in scores.items()
-                     if name in FAMILY_LABELS]
+            rows += [row for row in long_rows(u, coder_id) if not math.isnan(row[-1])]  # unscored rows left out
+            rows += [(u.session_id, u.utterance_id, coder_id, name, float(p))
+                     for name, p in (u.meta.get("proba") or {}).items() if name in FAMILY_LABELS]
     return pd.DataFrame(rows, columns=LONG_COLUMNS).round({"score": 4})
 
 
