@@ -164,12 +164,12 @@ def session_hours() -> pd.Series:
     return span / 3600.0
 
 
-def long_example(runtime: str) -> tuple[pd.DataFrame, list[dict], dict]:
-    """The long example's utterance table coded by the shipped model, its key spans, the runtime."""
+def long_example(runtime: str, model: Path = MODEL) -> tuple[pd.DataFrame, list[dict], dict]:
+    """The long example's utterance table coded by ``model`` (the shipped one by default), its key spans, the runtime."""
     from coder.model.runtime import describe, load_runtime
     from coder.pipeline import load_transcripts
 
-    predictor = load_runtime(MODEL, runtime=runtime)
+    predictor = load_runtime(model, runtime=runtime)
     (session,) = predictor.code(load_transcripts([LONG_EXAMPLE]).sessions)
     utts = utterance_table(session)
     client = utts[utts["role"] == "client"]
@@ -180,7 +180,7 @@ def long_example(runtime: str) -> tuple[pd.DataFrame, list[dict], dict]:
             inside = client[(client["start"] >= a) & (client["start"] <= b)]["position"]
             keys.append({"family": row["family"], "first_position": int(inside.min()),
                          "last_position": int(inside.max()), "minutes": [round(a / 60, 2), round(b / 60, 2)]})
-    return utts, keys, {**describe(runtime), "model": MODEL.name}
+    return utts, keys, {**describe(runtime), "model": model.name}
 
 
 def long_check(frame: pd.DataFrame, keys: list[dict], detail: bool = False) -> dict:
@@ -237,6 +237,8 @@ def main() -> dict:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--slack", type=int, default=2, help="Utterances of slack when matching spans.")
     parser.add_argument("--runtime", default="torch", help="Runtime coding the long example (torch, onnx-int8, ...).")
+    parser.add_argument("--model", type=Path, default=MODEL,
+                        help="Model coding the long example: the one whose cross-validation FOLDER holds.")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "rupture_episodes_model.json")
     args = parser.parse_args()
     joined = join_labels()
@@ -253,7 +255,7 @@ def main() -> dict:
     raw = {(t, sid): raw_episodes(utts, t) for t in THRESHOLDS for sid, utts in model_tables.items()}
     for sid, utts in model_tables.items():  # Rule.keep(min_mass) is find_episodes(min_mass)
         assert len(Rule(0.3, 1.0).keep(raw[0.3, sid])) == len(find_episodes(utts, EpisodeConfig(0.3, min_mass=1.0)))
-    long_utts, keys, runtime = long_example(args.runtime)
+    long_utts, keys, runtime = long_example(args.runtime, args.model)
     long_raw = {t: raw_episodes(long_utts, t) for t in THRESHOLDS}
 
     grid, seen = [], set()
@@ -307,6 +309,8 @@ def main() -> dict:
 
 
 def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "  (none)"
     cols = ["threshold", "min_mass", "min_marked", "min_peak", "model_episodes", "model_matched", "human_matched",
             "precision", "recall", "f1", "hq_false_episodes", "hq_false_per_session", "hq_false_per_hour"]
     frame = pd.DataFrame(rows)
