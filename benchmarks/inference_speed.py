@@ -196,7 +196,7 @@ def by_precision(bounds: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "alliance-minilm-v2.1")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "alliance-minilm-v3")
     parser.add_argument("--utterances", type=int, default=1280, help="AnnoMI utterances timed for throughput.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)

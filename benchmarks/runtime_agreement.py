@@ -49,7 +49,7 @@ def load(model: Path, runtime: str, threads: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "alliance-minilm-v2.1")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "alliance-minilm-v3")
     parser.add_argument("--runtimes", nargs="+", default=["torch-bf16", "torch-fp32", "onnx-fp32", "onnx-int8"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=RESULT)

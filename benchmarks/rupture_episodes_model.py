@@ -27,7 +27,7 @@ episode.
 4. The family of matched episodes over a grid of ``mixed_share`` (at the current default threshold).
 
 Run: ``.venv/bin/python benchmarks/rupture_episodes_model.py DIR [--json OUT]``
-(``DIR``: ``models/alliance-minilm-v2.1/evaluation/cv5``). Writes ids, counts and figures only.
+(``DIR``: ``models/alliance-minilm-v3/evaluation/cv5``). Writes ids, counts and figures only.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ HUMAN = EpisodeConfig(threshold=0.5, min_mass=0.0)
 LONG_EXAMPLE = ROOT / "data" / "examples" / "long_session.txt"
 LONG_KEY = ROOT / "tests" / "fixtures" / "long_session_key.csv"
 LONG_MAX_OTHERS = 2
-MODEL = ROOT / "models" / "alliance-minilm-v2.1"
+MODEL = ROOT / "models" / "alliance-minilm-v3"
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def long_example(runtime: str, model: Path = MODEL) -> tuple[pd.DataFrame, list[
             inside = client[(client["start"] >= a) & (client["start"] <= b)]["position"]
             keys.append({"family": row["family"], "first_position": int(inside.min()),
                          "last_position": int(inside.max()), "minutes": [round(a / 60, 2), round(b / 60, 2)]})
-    return utts, keys, {**describe(runtime), "model": model.name}
+    return utts, keys, {**describe(runtime, model), "model": model.name}
 
 
 def long_check(frame: pd.DataFrame, keys: list[dict], detail: bool = False) -> dict:

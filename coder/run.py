@@ -182,11 +182,11 @@ class Job:
     keep_analyses: bool = False
 
 
-def _settings(model_info: dict, config: RunConfig, runtime: str) -> dict:
+def _settings(model_info: dict, config: RunConfig, runtime: str, model) -> dict:
     from coder.model.runtime import describe
 
     return {
-        "model": model_info, "runtime": describe(runtime),
+        "model": model_info, "runtime": describe(runtime, model),
         "format": config.fmt, "columns": config.columns, "roles": asdict(config.roles),
         "segmenter": asdict(config.segmenter), "deidentify": config.deidentify,
         "rollup": asdict(config.rollup), "shard": list(config.shard) if config.shard else None,
@@ -271,7 +271,7 @@ def code_transcripts(inputs, *, model: str | Path | None = None, config: RunConf
         calibration = Calibration.load(config.calibration)
     model_info = model_settings(model)
     runtime = resolve_runtime(config.runtime)
-    settings = _settings(model_info, config, runtime)
+    settings = _settings(model_info, config, runtime, model)
     settings_hash = json_hash(settings)
     resumed = prepare_output(out, settings, resume=config.resume, overwrite=config.overwrite)
     result = RunResult(out=out, coder_id=f"model:{model_info['version']}")

@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 #: Folder name of the model the project ships in ``models/``.
-DEFAULT_MODEL_NAME = "alliance-minilm-v2.1"
+DEFAULT_MODEL_NAME = "alliance-minilm-v3"
 #: Environment variable naming a model folder to use instead of the shipped one.
 MODEL_ENV = "ALLIANCE_CODER_MODEL"
 

@@ -11,7 +11,7 @@ Runtimes (``--runtime``):
 * ``onnx-int8`` — int8 weights, fp32 activations (the default when onnxruntime is installed);
 * ``onnx-fp32`` — the torch network's fp32 computation, op for op (probabilities tested equal to 1e-5);
 * ``torch`` — :class:`~coder.model.classifier.UtteranceClassifier` itself (bf16 autocast
-  where the CPU has it, as the model was validated).
+  where the CPU has it and the model was trained with it, as it was validated).
 
 The ONNX file is derived from ``model.safetensors``, so it is not shipped (a model version
 stays under 50 MB): the first use of a model builds it (seconds, needs torch and onnx) into the
@@ -23,6 +23,7 @@ and later runs share it.
 from __future__ import annotations
 
 import hashlib
+import json
 import importlib.util
 import logging
 import os
@@ -259,12 +260,21 @@ def load_runtime(path: str | Path, *, runtime: str = "auto", threads: int | None
     return OnnxPredictor.load(path, runtime=runtime, threads=threads)
 
 
-def describe(runtime: str) -> dict:
-    """What a run's manifest records of its runtime (the precision actually used)."""
+def describe(runtime: str, model: str | Path | None = None) -> dict:
+    """What a run's manifest records of its runtime (the precision actually used).
+
+    Torch runs a model in the precision it was trained in (``train_config.bf16`` of its
+    ``config.json``; bf16 only where the CPU has it), so ``model`` decides between bf16 and fp32.
+    """
     if runtime == "torch":
         from coder.model.config import bf16_supported
 
-        return {"runtime": "torch", "precision": "bf16" if bf16_supported() else "fp32"}
+        trained_bf16 = True
+        if model is not None:
+            config = Path(model) / "config.json"
+            if config.is_file():
+                trained_bf16 = bool(json.loads(config.read_text()).get("train_config", {}).get("bf16", True))
+        return {"runtime": "torch", "precision": "bf16" if trained_bf16 and bf16_supported() else "fp32"}
     return {"runtime": runtime, "precision": runtime.removeprefix("onnx-")}
 
 

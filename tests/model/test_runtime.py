@@ -101,3 +101,16 @@ def test_runtime_onnx_path_never_imports_torch(saved_model):
                           cwd=os.getcwd())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("trained_bf16, expected", [(True, "bf16"), (False, "fp32"), (None, "bf16")])
+def test_runtime_describe_records_the_precision_torch_uses_for_the_model(tmp_path, monkeypatch, trained_bf16, expected):
+    """run.json says fp32 for a model trained in fp32 even on a CPU with bf16 (torch follows the model)."""
+    import coder.model.config
+    from coder.model.runtime import describe
+
+    monkeypatch.setattr(coder.model.config, "bf16_supported", lambda: True)
+    train_config = {} if trained_bf16 is None else {"bf16": trained_bf16}
+    (tmp_path / "config.json").write_text(json.dumps({"train_config": train_config}))
+    assert describe("torch", tmp_path) == {"runtime": "torch", "precision": expected}
+    assert describe("onnx-int8", tmp_path) == {"runtime": "onnx-int8", "precision": "int8"}
