@@ -28,7 +28,6 @@ joined. Result: ``benchmarks/results/rank_decisions.json``.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import sys
 import tempfile
@@ -40,7 +39,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _runs import join_files, parse_runs, repo_relative  # noqa: E402
 from coder.metrics import binary_metrics  # noqa: E402
 from coder.model import decisions  # noqa: E402
 from coder.model.episode_agreement import episode_agreement  # noqa: E402
@@ -233,23 +234,16 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="NAME=predictions.csv[,more.csv] (globs allowed), or bare paths")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "rank_decisions.json")
     args = parser.parse_args()
-    runs: dict[str, list[str]] = {}
-    for item in args.runs:  # bare paths are joined into one run named "run"
-        name, spec = item.split("=", 1) if "=" in item else ("run", item)
-        runs.setdefault(name, []).extend(f for part in spec.split(",") for f in (sorted(glob.glob(part)) or [part]))
+    runs = parse_runs(args.runs)
     cfg, result = DecisionConfig(), {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, paths) in enumerate(runs.items()):
-            joined = Path(tmp) / f"{i}.csv"
-            pd.concat([pd.read_csv(p, dtype=str) for p in paths]).to_csv(joined, index=False)
-            result[name] = run(joined, cfg)
+            result[name] = run(join_files(paths, Path(tmp) / f"{i}.csv"), cfg)
             print_run(name, result[name])
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    rel = {p: str(Path(p).resolve().relative_to(ROOT)) if Path(p).resolve().is_relative_to(ROOT) else p
-           for ps in runs.values() for p in ps}
     out = {"date": time.strftime("%Y-%m-%d"), "what": __doc__.splitlines()[0], "config": vars(cfg),
            "share_grid": {"min": float(SHARE_GRID[0]), "max": float(SHARE_GRID[-1]), "points": len(SHARE_GRID)},
-           "band": list(BAND), "runs": {n: [rel[p] for p in ps] for n, ps in runs.items()},
+           "band": list(BAND), "runs": {n: [repo_relative(p) for p in ps] for n, ps in runs.items()},
            "per_run": result}
     args.json.write_text(json.dumps(_clean(out), indent=1) + "\n", encoding="utf-8")
 

@@ -27,7 +27,9 @@ from sklearn.metrics import average_precision_score, f1_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _runs import join_files, parse_runs, repo_relative  # noqa: E402
 from coder.model.decisions import read_cv_predictions  # noqa: E402
 from coder.scheme import TALK_TYPES  # noqa: E402
 
@@ -60,7 +62,7 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="NAME=path/to/predictions.csv")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "recipe_compare.json")
     args = parser.parse_args()
-    runs = {name: paths.split(",") for name, paths in (item.split("=", 1) for item in args.runs)}
+    runs = parse_runs(args.runs)
     import tempfile
 
     import pandas as pd
@@ -68,8 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         joined = {}
         for name, paths in runs.items():
-            joined[name] = Path(tmp) / f"{len(joined)}.csv"
-            pd.concat([pd.read_csv(p, dtype=str) for p in paths]).to_csv(joined[name], index=False)
+            joined[name] = join_files(paths, Path(tmp) / f"{len(joined)}.csv")
         folds = None
         for path in joined.values():
             these = set(pd.read_csv(path, usecols=["fold"])["fold"].unique().tolist())
@@ -92,8 +93,7 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%d"), "what": __doc__.splitlines()[0], "folds": folds,
-        "runs": {n: [str(Path(p).resolve().relative_to(ROOT)) if Path(p).resolve().is_relative_to(ROOT) else p
-                     for p in paths] for n, paths in runs.items()},
+        "runs": {n: [repo_relative(p) for p in paths] for n, paths in runs.items()},
         "min_positives": MIN_POSITIVES, "mean_average_precision": means, "per_run": result}, indent=2) + "\n",
         encoding="utf-8")
 
